@@ -1,0 +1,74 @@
+# vetmap — build, data, run, test, bench.
+# `make` builds build/vetmap; `make run` installs what is missing, builds,
+# ingests geodata/ and serves the map; `make test` runs every test.
+
+BUILD   ?= build
+DB      ?= data/vetmap.sqlite
+PORT    ?= 8080
+PKGS     = gdal proj spatialite sqlite3 libmicrohttpd libcjson libsodium zlib libutf8proc
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+# Modules linked into the binary; main.c is the only one the unit tests leave out.
+LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+
+.PHONY: all deps run data serve test test-unit test-unit-san test-api test-browser bench web clean
+all: $(BUILD)/vetmap web
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/vetmap: $(LIB_OBJ) $(BUILD)/obj/main.o
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The page loads OpenLayers from the npm package `ol` (its UMD build).
+web: web/vendor/ol.js web/vendor/ol.css
+node_modules/ol/dist/ol.js: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+web/vendor/ol.js: node_modules/ol/dist/ol.js
+	@mkdir -p web/vendor && cp $< $@
+web/vendor/ol.css: node_modules/ol/dist/ol.js
+	@mkdir -p web/vendor && cp node_modules/ol/ol.css $@
+
+deps:
+	@scripts/install-deps.sh
+
+# Rebuild the database from geodata/ (idempotent: a fresh file each time, swapped in whole).
+data: $(BUILD)/vetmap
+	@scripts/build-data.sh $(BUILD)/vetmap $(DB)
+
+run: deps all data
+	@echo "vetmap: serving http://127.0.0.1:$(PORT)/"
+	$(BUILD)/vetmap serve --db $(DB) --port $(PORT) --web web
+
+test: deps all test-unit test-unit-san test-api test-browser
+
+# Unit tests: pure logic, linked against the modules (not main.c).
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJ) $(LDLIBS)
+
+test-unit: $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+	@scripts/run-unit.sh $^
+
+# The same unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-unit-san:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test-unit
+
+test-api: $(BUILD)/vetmap
+	VETMAP_BIN=$(BUILD)/vetmap node --test --test-concurrency=1 tests/api/
+
+test-browser: all
+	VETMAP_BIN=$(BUILD)/vetmap node --test --test-concurrency=1 tests/browser/
+
+bench: all
+	@tests/bench/run.sh $(BUILD)/vetmap
+
+clean:
+	rm -rf $(BUILD) web/vendor

@@ -1,0 +1,87 @@
+/* http.h — the HTTP server: libmicrohttpd setup, routing, responses.
+ *
+ * One thread per connection (so a slow client never holds up another:
+ * CASES H2), each request borrowing a read-only SQLite connection from the
+ * store pool for its duration.  Handlers fill a Response; http.c adds the
+ * ETag (strong, from data_version + method + URL) and answers 304 to a
+ * matching If-None-Match, gzips when the client accepts it, adds
+ * Cache-Control / CORS headers and writes one access-log line.
+ * Errors are JSON: {"code": "...", "description": "..."}. */
+#ifndef VETMAP_HTTP_H
+#define VETMAP_HTTP_H
+
+#include "buf.h"
+#include "config.h"
+#include "store.h"
+#include <sqlite3.h>
+#include <stddef.h>
+
+struct MHD_Connection;
+typedef struct Server Server;
+
+typedef struct Request {
+    struct MHD_Connection *conn;
+    Server *server;
+    const Config *config;
+    const char *method;       /* "GET", "POST", ... */
+    const char *path;         /* decoded path, e.g. "/api/collections/x/items" */
+    const char *rest;         /* the part of path after the route's prefix */
+    const char *body;         /* request body (NUL-terminated), or NULL */
+    size_t body_len;
+    sqlite3 *db;              /* read connection, valid during the handler */
+    long long data_version;   /* of db when the request started */
+} Request;
+
+typedef struct Response {
+    int status;               /* default 200 */
+    const char *content_type; /* default application/json */
+    Buf body;
+    int cacheable;            /* 1: ETag + public Cache-Control (default 1 for GET) */
+    char headers[512];        /* extra "Name: value\n" lines */
+} Response;
+
+typedef void (*RouteHandler)(Request *req, Response *res);
+
+typedef struct Route {
+    const char *method;       /* "GET", "POST", ... */
+    const char *path;         /* exact path, or a prefix when it ends in '/' */
+    RouteHandler handler;
+} Route;
+
+/* Start serving `routes` (terminated by a {NULL} entry) on config->bind:port.
+ * Static files come from config->web_dir for GET paths no route takes.
+ * Returns NULL with *err on failure (port in use, bad address). */
+Server *http_start(const Config *config, StorePool *pool, const Route *routes, char **err);
+void http_stop(Server *s);
+/* The port actually bound (useful with port 0). */
+int http_port(const Server *s);
+
+/* Query parameters (decoded).  http_query returns NULL when absent. */
+const char *http_query(Request *req, const char *name);
+/* Fail with 400 InvalidParameterValue when a query parameter is not in the
+ * NULL-terminated `allowed` list, or is given twice.  Returns 0 or -1. */
+int http_check_params(Request *req, Response *res, const char *const *allowed);
+/* Integer parameter in [min, max], default `def` when absent.  Returns 0, or
+ * -1 after setting a 400 error naming the parameter. */
+int http_query_int(Request *req, Response *res, const char *name, long long def,
+                   long long min, long long max, long long *out);
+/* Number parameter (finite), same contract. */
+int http_query_double(Request *req, Response *res, const char *name, double def,
+                      double min, double max, double *out, int *present);
+/* bbox=w,s,e,n (degrees, w<=e, s<=n, in range).  *present = 0 when absent.
+ * Returns 0, or -1 after a 400 error. */
+int http_query_bbox(Request *req, Response *res, double bbox[4], int *present);
+
+/* Set a JSON error body: {"code": code, "description": printf(fmt, ...)}. */
+void http_error(Response *res, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Append one extra header line to the response. */
+void http_add_header(Response *res, const char *name, const char *value);
+/* The request's own URL root, e.g. "http://127.0.0.1:8080" (from Host), for
+ * absolute links. */
+void http_base_url(Request *req, Buf *out);
+/* The request's query string re-encoded, without `skip` params (NULL-term.
+ * list), e.g. for building next links.  Appends "k=v&k2=v2" (no '?'). */
+void http_query_string(Request *req, Buf *out, const char *const *skip);
+
+#endif
