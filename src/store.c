@@ -5,6 +5,7 @@
  * keys on, SpatiaLite loaded through its per-connection cache, and the SQL
  * functions vetmap_fold()/vetmap_casefold() from text.c. */
 #include "store.h"
+#include "schema.h"
 #include "text.h"
 
 #include <pthread.h>
@@ -232,16 +233,32 @@ static long long query_int(sqlite3 *db, const char *sql, long long fallback) {
     return v;
 }
 
-/* Create the schema in one transaction on an empty database. */
-static int create_schema(sqlite3 *db, char **err) {
+/* Schema steps in order: PRAGMA user_version N means steps 1..N are applied.
+ * Each later concern keeps its own tables in its own file (schema_*.c). */
+typedef struct Migration {
+    int version;
+    const char *const *statements;
+} Migration;
+
+static const Migration migrations[] = {
+    {1, schema_v1},
+    {2, schema_auth},       /* accounts, sessions, change requests, audit */
+    {3, schema_coverage},   /* coverage analysis */
+};
+#define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* Apply migration m in its own transaction, setting user_version with it. */
+static int apply_migration(sqlite3 *db, const Migration *m, char **err) {
     if (store_exec(db, "BEGIN IMMEDIATE", err) != SQLITE_OK) return -1;
-    /* InitSpatialMetadata(1): one transaction, and only WGS84 and a few
+    /* InitSpatialMetadata(1): in one transaction, and only WGS84 and a few
      * basic CRS rows instead of the whole EPSG table (we store 4326 only). */
-    if (store_exec(db, "SELECT InitSpatialMetadata(1, 'WGS84_ONLY')", err) != SQLITE_OK) goto fail;
-    for (int i = 0; schema_v1[i]; i++)
-        if (store_exec(db, schema_v1[i], err) != SQLITE_OK) goto fail;
+    if (m->version == 1 &&
+        store_exec(db, "SELECT InitSpatialMetadata(1, 'WGS84_ONLY')", err) != SQLITE_OK)
+        goto fail;
+    for (int i = 0; m->statements[i]; i++)
+        if (store_exec(db, m->statements[i], err) != SQLITE_OK) goto fail;
     char pragma[64];
-    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", m->version);
     if (store_exec(db, pragma, err) != SQLITE_OK) goto fail;
     if (store_exec(db, "COMMIT", err) != SQLITE_OK) goto fail;
     return 0;
@@ -250,11 +267,9 @@ fail:
     return -1;
 }
 
-/* Bring the schema to STORE_SCHEMA_VERSION.  Only version 1 exists yet: later
- * versions add a step here, each in its own transaction. */
+/* Bring the schema to STORE_SCHEMA_VERSION, one step at a time. */
 static int migrate(sqlite3 *db, char **err) {
     long long v = query_int(db, "PRAGMA user_version", 0);
-    if (v == STORE_SCHEMA_VERSION) return 0;
     if (v > STORE_SCHEMA_VERSION) {
         char num[32];
         snprintf(num, sizeof num, "%lld", v);
@@ -262,14 +277,12 @@ static int migrate(sqlite3 *db, char **err) {
                            "upgrade vetmap");
         return -1;
     }
-    if (v == 0) {
-        if (query_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'institution'", 0) > 0) {
-            *err = dup_message("%s%s", "database has an institution table but no vetmap schema version",
-                               "");
-            return -1;
-        }
-        return create_schema(db, err);
+    if (v == 0 && query_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'institution'", 0) > 0) {
+        *err = dup_message("%s%s", "database has an institution table but no vetmap schema version", "");
+        return -1;
     }
+    for (int i = 0; i < MIGRATION_COUNT; i++)
+        if (migrations[i].version > v && apply_migration(db, &migrations[i], err) != 0) return -1;
     return 0;
 }
 
@@ -308,7 +321,7 @@ sqlite3 *store_open(const char *path, int flags, char **err) {
         if (migrate(db, &msg) != 0) goto fail;
     } else {
         long long v = query_int(db, "PRAGMA user_version", -1);
-        if (v != STORE_SCHEMA_VERSION) {
+        if (v < 1 || v > STORE_SCHEMA_VERSION) {
             char num[32];
             snprintf(num, sizeof num, "%lld", v);
             msg = dup_message("%s is not a vetmap database of this version (schema %s); run `vetmap ingest` "
