@@ -8,7 +8,10 @@ PORT    ?= 8080
 PKGS     = gdal proj spatialite sqlite3 libmicrohttpd libcjson libsodium zlib libutf8proc
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# Flags the code needs whatever CFLAGS the caller gives (the sanitizer build
+# sets CFLAGS on the command line).
+ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Isrc \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 # Modules linked into the binary; main.c is the only one the unit tests leave out.
@@ -21,10 +24,10 @@ all: $(BUILD)/vetmap web
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/vetmap: $(LIB_OBJ) $(BUILD)/obj/main.o
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 # The page loads OpenLayers from the npm package `ol` (its UMD build).
 web: web/vendor/ol.js web/vendor/ol.css
@@ -39,7 +42,8 @@ web/vendor/ol.css: node_modules/ol/dist/ol.js
 deps:
 	@scripts/install-deps.sh
 
-# Rebuild the database from geodata/ (idempotent: a fresh file each time, swapped in whole).
+# (Re)build the database from geodata/: upserts into the existing file, so a
+# second run changes nothing (0 inserted, 0 updated, N unchanged).
 data: $(BUILD)/vetmap
 	@scripts/build-data.sh $(BUILD)/vetmap $(DB)
 
@@ -52,7 +56,7 @@ test: deps all test-unit test-unit-san test-api test-browser
 # Unit tests: pure logic, linked against the modules (not main.c).
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJ) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJ) $(LDLIBS)
 
 test-unit: $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 	@scripts/run-unit.sh $^

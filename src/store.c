@@ -250,11 +250,13 @@ static const Migration migrations[] = {
 /* Apply migration m in its own transaction, setting user_version with it. */
 static int apply_migration(sqlite3 *db, const Migration *m, char **err) {
     if (store_exec(db, "BEGIN IMMEDIATE", err) != SQLITE_OK) return -1;
-    /* InitSpatialMetadata(1): in one transaction, and only WGS84 and a few
-     * basic CRS rows instead of the whole EPSG table (we store 4326 only). */
-    if (m->version == 1 &&
-        store_exec(db, "SELECT InitSpatialMetadata(1, 'WGS84_ONLY')", err) != SQLITE_OK)
+    /* InitSpatialMetadata(0, ...): inside our transaction (1 would open its
+     * own and fail), with WGS84 only instead of the whole EPSG table: we
+     * store EPSG:4326 only. */
+    if (m->version == 1 && query_int(db, "SELECT InitSpatialMetadata(0, 'WGS84_ONLY')", 0) != 1) {
+        *err = dup_message("%s%s", "SpatiaLite's InitSpatialMetadata failed", "");
         goto fail;
+    }
     for (int i = 0; m->statements[i]; i++)
         if (store_exec(db, m->statements[i], err) != SQLITE_OK) goto fail;
     char pragma[64];
