@@ -11,6 +11,7 @@
 #define VETMAP_GEOJSON_H
 
 #include "buf.h"
+#include "tile.h"
 #include <stddef.h>
 
 /* Quoted JSON string; s NULL -> null.  Invalid UTF-8 bytes become U+FFFD. */
@@ -28,6 +29,21 @@ void json_int(Buf *b, long long v);
  * non-finite coordinate, in which case it writes null instead (the caller
  * still gets valid JSON).  Empty geometries are written as null too. */
 int geojson_write_wkb(Buf *b, const unsigned char *wkb, size_t n, int decimals);
+
+/* geojson_write_wkb for a tile: each polygon ring is clipped to `box`
+ * (tile_clip_ring; pass a buffered box, tile_buffered), simplified with
+ * tolerance `tol` degrees (tile_simplify; 0 = none), and positions that
+ * print the same at `decimals` are merged; a ring left with fewer than 4
+ * positions is dropped, and a polygon whose exterior ring is dropped goes
+ * with its holes.  Points outside the box are dropped; lines are written
+ * unclipped.  Ring orientation as in geojson_write_wkb.  `work` is reused
+ * memory (tile.h; NULL: plain geojson_write_wkb).  Returns as
+ * geojson_write_wkb; nothing left in the box is written as null with 0.
+ * Own code rather than GEOS (ST_Intersection): linear in the vertices,
+ * and it never fails on the self-intersecting rings real boundary data
+ * has. */
+int geojson_write_wkb_tile(Buf *b, const unsigned char *wkb, size_t n, int decimals, TileBox box,
+                           double tol, TileWork *work);
 
 /* Signed area (shoelace, in squared input units) of a closed ring of
  * npoints lon/lat pairs: > 0 when counter-clockwise. */

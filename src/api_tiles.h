@@ -1,0 +1,36 @@
+/* api_tiles.h — GeoJSON XYZ tiles and their TileJSON documents.
+ *
+ *   GET /tiles/{collection}/{z}/{x}/{y}.geojson   FeatureCollection
+ *       (application/geo+json), lon/lat (EPSG:4326) at tile_decimals(z).
+ *       institutions: the points of the tile under the half-open rule of
+ *         tile.h (a point on a tile edge is in exactly one tile: CASES T1);
+ *         optional kind, ownership, district_code (a comma list means any of
+ *         them); below config->cluster_max_zoom grid clusters (cluster.h):
+ *         a cluster of several is a Point with properties
+ *         {"cluster": true, "count", "expansion_zoom" (null: never splits),
+ *         "codes" (the first 50)}; a lone point, and every point from
+ *         cluster_max_zoom on, is {"id": code, properties code, name, kind,
+ *         ownership, location_precision}.
+ *       provinces / districts / communes (default layout): polygons
+ *         clipped to the tile grown by API_TILES_BUFFER_PX pixels and
+ *         simplified to half a pixel, {"id": code, properties code, name,
+ *         type, level, parent_code}; a unit may appear in several tiles
+ *         (the client de-duplicates by id).
+ *       Errors (CASES T4): a malformed z/x/y -> 400 InvalidParameterValue,
+ *       one outside the grid or an unknown collection -> 404 NotFound,
+ *       unknown query parameters -> 400.
+ *   GET /tiles/{collection}.json                   TileJSON 3.0.0 (tiles URL
+ *       template from the request's own host, bounds from the data). */
+#ifndef VETMAP_API_TILES_H
+#define VETMAP_API_TILES_H
+
+#include "http.h"
+
+/* Clip buffer around each polygon tile, in pixels of the tile's zoom. */
+#define API_TILES_BUFFER_PX 8
+/* Member codes listed in a cluster feature. */
+#define API_TILES_CLUSTER_CODES 50
+
+extern const Route api_tiles_routes[];
+
+#endif

@@ -1,0 +1,114 @@
+/* cluster.c — grid clustering of points for low-zoom tiles (cluster.h).
+ *
+ * A cell of cell_px = 256 / 2^k pixels at zoom z is exactly a tile of zoom
+ * z + k, so cells are computed with the tile module's own indexing
+ * (tile_world_xy + tile_index): a point's cell, shifted right by k, is its
+ * tile at z, which is why a cluster never straddles two tiles and the
+ * per-tile counts add up to the total. */
+#include "cluster.h"
+
+#include "tile.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct Item {
+    double fx, fy;      /* world fractions (tile.h) */
+    long long cx, cy;   /* cell at zoom z + k */
+    size_t idx;         /* input index */
+} Item;
+
+/* Row-major by cell, then input order, so equal cells keep their order. */
+static int item_cmp(const void *a, const void *b) {
+    const Item *p = a, *q = b;
+    if (p->cy != q->cy) return p->cy < q->cy ? -1 : 1;
+    if (p->cx != q->cx) return p->cx < q->cx ? -1 : 1;
+    return (p->idx > q->idx) - (p->idx < q->idx);
+}
+
+/* log2(256 / cell_px) for a power-of-two divisor of 256, else -1. */
+static int cell_shift(int cell_px) {
+    for (int k = 0; k <= 8; k++)
+        if (cell_px == (TILE_SIZE_PX >> k)) return k;
+    return -1;
+}
+
+/* First zoom in (z, max_zoom] where the box of world fractions
+ * [x0, x1] x [y0, y1] covers more than one cell, or -1.  Cells nest, and
+ * tile_index is monotonic, so the corners decide. */
+static int expansion_zoom(double x0, double x1, double y0, double y1, int z, int k,
+                          int max_zoom) {
+    for (int zz = z + 1; zz <= max_zoom; zz++) {
+        int level = zz + k;
+        if (tile_index(x0, level) != tile_index(x1, level) ||
+            tile_index(y0, level) != tile_index(y1, level))
+            return zz;
+    }
+    return -1;
+}
+
+int cluster_points(const ClusterPoint *pts, size_t n, int z, int cell_px, int max_zoom,
+                   ClusterResult *res) {
+    if (!res) return -1;
+    memset(res, 0, sizeof *res);
+    int k = cell_shift(cell_px);
+    if (k < 0 || z < 0 || z > TILE_MAX_ZOOM || (n && !pts)) return -1;
+    if (max_zoom > TILE_MAX_ZOOM) max_zoom = TILE_MAX_ZOOM;
+    if (n == 0) return 0;
+    if (n > ((size_t)-1) / sizeof(Item)) return -1;
+
+    Item *items = malloc(n * sizeof *items);
+    res->order = malloc(n * sizeof *res->order);
+    res->clusters = malloc(n * sizeof *res->clusters); /* at most one per point */
+    if (!items || !res->order || !res->clusters) goto fail;
+
+    for (size_t i = 0; i < n; i++) {
+        Item *it = &items[i];
+        if (tile_world_xy(pts[i].lon, pts[i].lat, &it->fx, &it->fy) != 0) goto fail;
+        it->cx = tile_index(it->fx, z + k);
+        it->cy = tile_index(it->fy, z + k);
+        it->idx = i;
+    }
+    qsort(items, n, sizeof *items, item_cmp);
+
+    size_t nc = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        double slon = 0, slat = 0;
+        double x0 = items[i].fx, x1 = x0, y0 = items[i].fy, y1 = y0;
+        while (j < n && items[j].cx == items[i].cx && items[j].cy == items[i].cy) {
+            const Item *it = &items[j];
+            res->order[j] = it->idx;
+            slon += pts[it->idx].lon;
+            slat += pts[it->idx].lat;
+            x0 = fmin(x0, it->fx);
+            x1 = fmax(x1, it->fx);
+            y0 = fmin(y0, it->fy);
+            y1 = fmax(y1, it->fy);
+            j++;
+        }
+        Cluster *c = &res->clusters[nc++];
+        c->count = j - i;
+        c->first = i;
+        c->lon = slon / (double)c->count;
+        c->lat = slat / (double)c->count;
+        c->expansion_zoom = expansion_zoom(x0, x1, y0, y1, z, k, max_zoom);
+        i = j;
+    }
+    res->n = nc;
+    free(items);
+    return 0;
+
+fail:
+    free(items);
+    cluster_result_free(res);
+    return -1;
+}
+
+void cluster_result_free(ClusterResult *res) {
+    if (!res) return;
+    free(res->clusters);
+    free(res->order);
+    memset(res, 0, sizeof *res);
+}
