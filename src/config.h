@@ -35,6 +35,16 @@ typedef struct Config {
      * Hoàng Sa and Trường Sa archipelagos, listed explicitly. */
     double region_boxes[CONFIG_MAX_REGION_BOXES][4];
     int region_box_count;
+
+    /* ---- accounts, sessions and editing (auth.c, edits.c, api_auth.c) ---- */
+    int session_ttl_s;          /* session lifetime, default 8 h */
+    int cookie_secure;          /* 1: session cookie marked Secure (TLS in front) */
+    int login_max_failures;     /* failed logins of one email in the window → locked */
+    int login_lockout_s;        /* lockout after the last failure, default 900 */
+    int login_ip_max_failures;  /* failed logins from one IP in the window → 429 */
+    int login_window_s;         /* counting window, default 900 */
+    char edit_publish_fields[256]; /* fields a school's edit publishes at once */
+    int edit_max_move_m;        /* a school's move farther than this waits for approval */
 } Config;
 
 void config_defaults(Config *c);

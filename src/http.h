@@ -36,7 +36,11 @@ typedef struct Response {
     int status;               /* default 200 */
     const char *content_type; /* default application/json */
     Buf body;
-    int cacheable;            /* 1: ETag + public Cache-Control (default 1 for GET) */
+    int cacheable;            /* 1: ETag + public Cache-Control (default 1 for GET).
+                               * A GET handler whose body depends on anything but
+                               * the data, the Host header and the URL (a session,
+                               * the clock) must set 0: tags are checked before
+                               * the handler runs. */
     char headers[512];        /* extra "Name: value\n" lines */
 } Response;
 
@@ -55,6 +59,8 @@ Server *http_start(const Config *config, StorePool *pool, const Route *routes, c
 void http_stop(Server *s);
 /* The port actually bound (useful with port 0). */
 int http_port(const Server *s);
+/* The route table the server was started with ({NULL}-terminated). */
+const Route *http_routes(const Server *s);
 
 /* Query parameters (decoded).  http_query returns NULL when absent. */
 const char *http_query(Request *req, const char *name);
@@ -75,6 +81,13 @@ int http_query_bbox(Request *req, Response *res, double bbox[4], int *present);
 /* Set a JSON error body: {"code": code, "description": printf(fmt, ...)}. */
 void http_error(Response *res, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Set the error for a failed SQLite call (rc = the SQLite result code): 503
+ * with Retry-After: 1 when the database was busy or locked (CASES S2), else
+ * 500 with the SQLite message in the log only.  http.c also turns a 500 left
+ * by a handler into this 503 when the connection's last error was a busy. */
+void http_db_error(Response *res, sqlite3 *db, int rc);
+/* A request header (case-insensitive name), or NULL. */
+const char *http_header(Request *req, const char *name);
 /* Append one extra header line to the response. */
 void http_add_header(Response *res, const char *name, const char *value);
 /* The request's own URL root, e.g. "http://127.0.0.1:8080" (from Host), for
@@ -83,5 +96,15 @@ void http_base_url(Request *req, Buf *out);
 /* The request's query string re-encoded, without `skip` params (NULL-term.
  * list), e.g. for building next links.  Appends "k=v&k2=v2" (no '?'). */
 void http_query_string(Request *req, Buf *out, const char *const *skip);
+
+/* ---- added for accounts and editing (api_auth.c) ------------------------ */
+
+/* The value of the request cookie `name` (as libmicrohttpd parsed the
+ * Cookie header), or NULL. */
+const char *http_cookie(Request *req, const char *name);
+/* The client's IP address as text (IPv4 dotted, IPv6 colon form) into out
+ * (size n >= 46); "unknown" when the socket does not say.  The peer of the
+ * TCP connection: a reverse proxy in front shows up as its own address. */
+void http_client_ip(Request *req, char *out, size_t n);
 
 #endif

@@ -27,8 +27,8 @@ static const struct {
 static int any_edits(sqlite3 *db) {
     sqlite3_stmt *st = NULL;
     int any = 1; /* on doubt, check every row */
-    if (sqlite3_prepare_v2(db, "SELECT EXISTS (SELECT 1 FROM approved_edit) OR EXISTS (SELECT 1 FROM audit_log)", -1, &st,
-                           NULL) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(db, "SELECT EXISTS (SELECT 1 FROM approved_edit) OR EXISTS (SELECT 1 FROM audit_log)",
+                           -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         any = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);

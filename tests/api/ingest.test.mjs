@@ -350,9 +350,9 @@ describe('shipped data (geodata/ through scripts/build-data.sh)', () => {
       }
       if (r.district_code) assert.equal(r.province_code, '24', r.code);
     }
-    // BG-002 "Xã Tân Dĩnh" is in Lạng Giang (217); BG-007's CSV says "Phường Xương Giang", the 2019
-    // boundary file "Xã Xương Giang": folding + type-word stripping matches them.
-    assert.equal(q(base, "select name from admin_unit where code = '07225'")[0].name, 'Xã Xương Giang');
+    // BG-002 "Xã Tân Dĩnh" is in Lạng Giang (217).  Unit names are the GSO list's: 07225 is
+    // "Phường Xương Giang" (the boundary file's own column still says "Xã Xương Giang").
+    assert.equal(q(base, "select name from admin_unit where code = '07225'")[0].name, 'Phường Xương Giang');
     assert.equal(inst(base, 'BG-002').district_code, '217');
     const rep = JSON.parse(readFileSync(path.join(dir, 'base', 'reports', 'institutions.json'), 'utf8'));
     assert.deepEqual(rep.counts, { read: 16, inserted: 16, updated: 0, unchanged: 0, rejected: 0, warnings: 2 });
