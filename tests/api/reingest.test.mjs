@@ -1,0 +1,102 @@
+// A re-ingest of the master file never silently overwrites an approved school edit: its report lists
+// every field where the file and the edit disagree (kind edit_conflict), the edit stays by default,
+// `--prefer file` writes the file's values, and the ingest's change is in the institution's history
+// (so the edit can still be restored with a revert).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { BIN, ROOT, buildDb, ingest, removeDir, request, sqlite, startServer, tmpDir } from './lib/server.mjs';
+
+const ADMIN = { email: 'reingest-admin@example.test', password: 'reingest-admin-pass' };
+const CSV = path.join(ROOT, 'geodata', 'institutions', 'bac_giang_gdnn_institutions.csv');
+const MAPPING = path.join(ROOT, 'geodata', 'institutions', 'bac_giang_gdnn_institutions.mapping.json');
+
+let dir;
+let db;
+let server;
+let code;
+let auth;
+
+async function call(method, p, json, headers = {}) {
+  const r = await request(server.base + p, {
+    method,
+    headers: { 'Content-Type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json', Cookie: auth.cookie, 'X-CSRF-Token': auth.csrf, ...headers },
+    body: json === undefined ? null : JSON.stringify(json),
+  });
+  return { ...r, data: r.text ? JSON.parse(r.text) : null };
+}
+
+async function reingest(args = []) {
+  const report = path.join(dir, `report-${Date.now()}.json`);
+  await ingest(db, CSV, ['--mapping', MAPPING, '--layout', '2019', '--report', report, ...args]);
+  return JSON.parse(readFileSync(report, 'utf8'));
+}
+
+const conflicts = (rep) => rep.issues.filter((i) => i.kind === 'edit_conflict' && i.code === code);
+const item = async () => JSON.parse((await request(`${server.base}/api/collections/institutions/items/${code}`)).text);
+
+before(async () => {
+  dir = tmpDir('vetmap-reingest-');
+  db = await buildDb(dir);
+  code = sqlite(db, 'SELECT code FROM institution WHERE lon IS NOT NULL ORDER BY code LIMIT 1;').trim();
+  execFileSync(BIN, ['user', 'add', '--db', db, '--role', 'admin', '--email', ADMIN.email, '--password-stdin'], { input: ADMIN.password + '\n' });
+  server = await startServer({ db });
+  const r = await request(`${server.base}/api/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(ADMIN) });
+  auth = { cookie: [].concat(r.headers['set-cookie'])[0].split(';')[0], csrf: JSON.parse(r.text).csrf_token };
+});
+
+after(async () => {
+  if (server) await server.stop();
+  removeDir(dir);
+});
+
+test('re-ingest: conflicts reported, the edit kept by default, the file wins with --prefer file', async () => {
+  const start = await item();
+  const [lon, lat] = start.geometry.coordinates;
+  const edited = { phone: '0204 3 246 810', point: [lon + 0.001, lat + 0.001] };
+  const r = await call('PATCH', `/api/collections/institutions/items/${code}`,
+    { properties: { phone: edited.phone }, geometry: { type: 'Point', coordinates: edited.point } },
+    { 'If-Match': start.properties.version ? `"inst-${code}-v${start.properties.version}"` : '*' });
+  assert.equal(r.status, 200, r.text);
+  const editedVersion = r.data.version;
+
+  // Default: the edit stays, every disagreeing field is reported, the row is unchanged.
+  let rep = await reingest();
+  let c = conflicts(rep);
+  assert.deepEqual(c.map((i) => i.reason.match(/: (\w+): the file/)[1]).sort(), ['location', 'phone']);
+  assert.ok(c.every((i) => i.severity === 'warning' && /kept the edit/.test(i.reason)));
+  assert.match(c.find((i) => /phone/.test(i.reason)).reason, new RegExp(edited.phone));
+  let now = await item();
+  assert.equal(now.properties.phone, edited.phone);
+  assert.equal(now.properties.location_precision, 'surveyed');
+  assert.equal(now.properties.version, editedVersion, 'the edited row was not rewritten');
+
+  // --prefer file: the file's values are written, reported as such, and the change is audited.
+  rep = await reingest(['--prefer', 'file']);
+  c = conflicts(rep);
+  assert.equal(c.length, 2);
+  assert.ok(c.every((i) => /kept the file's value/.test(i.reason)));
+  now = await item();
+  assert.equal(now.properties.phone, start.properties.phone);
+  assert.deepEqual(now.geometry.coordinates, start.geometry.coordinates);
+  assert.equal(now.properties.location_precision, start.properties.location_precision);
+  const hist = await call('GET', `/api/collections/institutions/items/${code}/history`);
+  const ingestEntry = hist.data.entries[0];
+  assert.equal(ingestEntry.action, 'ingest');
+  assert.equal(ingestEntry.version_before, editedVersion);
+  assert.equal(ingestEntry.before.properties.phone, edited.phone);
+  assert.equal(ingestEntry.after.properties.phone, start.properties.phone);
+
+  // The file won: the next ingest has nothing to report for those fields, and changes nothing.
+  rep = await reingest();
+  assert.equal(conflicts(rep).length, 0);
+  assert.equal(rep.counts.updated, 0);
+
+  // The admin can still bring the edit back.
+  const back = await call('POST', `/api/collections/institutions/items/${code}/revert`, { version: editedVersion });
+  assert.equal(back.status, 200, back.text);
+  now = await item();
+  assert.equal(now.properties.phone, edited.phone);
+});
