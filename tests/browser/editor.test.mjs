@@ -1,0 +1,162 @@
+// The school editor in headless Chromium (playwright-core): a school logs in, drags its pin on the
+// map and saves (the move waits for approval); an admin approves it in the moderation queue; a
+// fresh public visitor then finds the school at the new place on the map, marked surveyed.
+// Server: a `vetmap serve` over a fresh database (tests/api/lib/server.mjs), accounts made with
+// `vetmap user add --password-stdin`.  Screenshots go to test-output/browser/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { BIN, ROOT, buildDb, removeDir, sqlite, startServer, tmpDir } from '../api/lib/server.mjs';
+
+const OUT = path.join(ROOT, 'test-output', 'browser');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const SCHOOL = { email: 'editor-school@example.test', password: 'school-browser-pass' };
+const ADMIN = { email: 'editor-admin@example.test', password: 'admin-browser-pass' };
+const SURVEYED_VI = 'Đo đạc tại chỗ';
+
+let dir;
+let server;
+let browser;
+let code;
+
+before(async () => {
+  mkdirSync(OUT, { recursive: true });
+  dir = tmpDir('vetmap-editor-');
+  const db = await buildDb(dir);
+  code = sqlite(db, "SELECT code FROM institution WHERE lon IS NOT NULL AND location_precision <> 'surveyed' ORDER BY code LIMIT 1;").trim();
+  assert.ok(code, 'the test data needs an institution with an approximate location');
+  const add = (who, role, extra) => execFileSync(BIN, ['user', 'add', '--db', db, '--role', role, '--email', who.email,
+    '--password-stdin', ...extra], { input: who.password + '\n' });
+  add(SCHOOL, 'school', ['--institution', code]);
+  add(ADMIN, 'admin', []);
+  server = await startServer({ db });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.stop();
+  removeDir(dir);
+});
+
+/** A page on the map with no internet (basemap requests aborted) and page errors recorded. */
+async function openPage(hash = '') {
+  const context = await browser.newContext({ locale: 'vi-VN', viewport: { width: 1280, height: 800 } });
+  const origin = new URL(server.base).origin;
+  await context.route((url) => url.origin !== origin, (route) => route.abort('internetdisconnected'));
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.stack || e.message));
+  await page.goto(`${server.base}/${hash}`);
+  await page.waitForSelector('html[data-map-ready="true"]', { timeout: 20000 });
+  return { context, page, errors };
+}
+
+async function logIn(page, who) {
+  await page.click('#account-btn');
+  await page.fill('#editor-login input[name=email]', who.email);
+  await page.fill('#editor-login input[name=password]', who.password);
+  await page.click('#editor-login button[type=submit]');
+  await page.waitForSelector('html[data-editor-role]');
+}
+
+/** Wait until the map has drawn everything it was asked to. */
+async function rendered(page) {
+  await page.evaluate(() => new Promise((resolve) => {
+    const map = window.vetmap.map;
+    map.once('rendercomplete', () => resolve());
+    map.render();
+  }));
+}
+
+test('a school drags its pin, an admin approves, the public map shows the surveyed location', async () => {
+  // --- the school
+  const school = await openPage();
+  await logIn(school.page, SCHOOL);
+  await school.page.waitForSelector(`#editor-form[data-code="${code}"][data-state="ready"]`);
+  await rendered(school.page);
+  const before = await school.page.$eval('#editor-lonlat', (o) => [Number(o.dataset.lon), Number(o.dataset.lat)]);
+  const pin = await school.page.evaluate(() => {
+    const map = window.vetmap.map;
+    const layer = map.getLayers().getArray().find((l) => l.getClassName && l.getClassName() === 'editor-pin-layer');
+    const feature = layer.getSource().getFeatures()[0];
+    return map.getPixelFromCoordinate(feature.getGeometry().getCoordinates());
+  });
+  const box = await school.page.locator('#map').boundingBox();
+  const x = box.x + pin[0];
+  const y = box.y + pin[1];
+  await school.page.mouse.move(x, y);
+  await school.page.mouse.down();
+  await school.page.mouse.move(x + 40, y + 25, { steps: 6 });
+  await school.page.mouse.move(x + 90, y + 50, { steps: 6 });
+  await school.page.mouse.up();
+  const moved = await school.page.$eval('#editor-lonlat', (o) => [Number(o.dataset.lon), Number(o.dataset.lat)]);
+  assert.ok(moved[0] > before[0] && moved[1] < before[1], `the pin moved east and south: ${before} -> ${moved}`);
+
+  await school.page.click('#editor-save');
+  await school.page.waitForSelector('#editor-form[data-state="pending"]', { timeout: 10000 });
+  const pendingRow = await school.page.textContent('#editor-pending[data-state="pending"] tr[data-field="location"] td.after');
+  assert.match(pendingRow, new RegExp(moved[0].toFixed(6)));
+  await school.page.screenshot({ path: path.join(OUT, 'editor-school-pending.png') });
+  // Not public yet.
+  const still = await (await fetch(`${server.base}/api/collections/institutions/items/${code}`)).json();
+  assert.ok(Math.abs(still.geometry.coordinates[0] - before[0]) < 1e-6, 'the public location waits for approval');
+
+  // --- the admin
+  const admin = await openPage();
+  await logIn(admin.page, ADMIN);
+  const card = admin.page.locator(`.editor-change[data-code="${code}"]`);
+  await card.waitFor();
+  assert.match(await card.locator('tr[data-field="location"] td.after').textContent(), new RegExp(moved[0].toFixed(6)));
+  assert.match(await card.locator('tr[data-field="location"] td.before').textContent(), new RegExp(before[0].toFixed(6)));
+  await admin.page.screenshot({ path: path.join(OUT, 'editor-admin-queue.png') });
+  await card.locator('input[name=comment]').fill('checked on the satellite image');
+  await card.locator('button.approve').click();
+  await admin.page.waitForSelector('#editor-message[data-kind="ok"]');
+  await admin.page.waitForSelector(`.editor-change[data-code="${code}"]`, { state: 'detached' });
+
+  // --- the school sees the decision (its session survives a reload)
+  await school.page.reload();
+  await school.page.waitForSelector('html[data-editor-role="school"]');
+  await school.page.click('#account-btn');
+  await school.page.waitForSelector(`#editor-form[data-code="${code}"][data-state="ready"]`);
+  await school.page.waitForSelector('#editor-pending[data-state="none"] .editor-last[data-status="approved"]');
+  assert.match(await school.page.textContent('.editor-last'), /checked on the satellite image/);
+
+  // --- a fresh public visitor
+  const pub = await openPage(`#institution/${encodeURIComponent(code)}`);
+  await pub.page.waitForSelector('#detail-panel[data-state="done"]');
+  assert.ok((await pub.page.textContent('#detail-body')).includes(SURVEYED_VI), 'the panel says surveyed');
+  const item = await pub.page.evaluate(async (c) => (await fetch(`api/collections/institutions/items/${encodeURIComponent(c)}`)).json(), code);
+  assert.equal(item.properties.location_precision, 'surveyed');
+  assert.ok(Math.abs(item.geometry.coordinates[0] - moved[0]) < 1e-6 && Math.abs(item.geometry.coordinates[1] - moved[1]) < 1e-6,
+    `public location ${item.geometry.coordinates} = dragged ${moved}`);
+  // On the map: the institution layer has the school's point at the new place.
+  await pub.page.evaluate((ll) => {
+    const view = window.vetmap.map.getView();
+    view.setCenter(ol.proj.fromLonLat(ll));
+    view.setZoom(16);
+  }, moved);
+  await rendered(pub.page);
+  const hit = await pub.page.evaluate(([ll, c]) => {
+    const map = window.vetmap.map;
+    const px = map.getPixelFromCoordinate(ol.proj.fromLonLat(ll));
+    const ids = [];
+    map.forEachFeatureAtPixel(px, (f) => { ids.push(f.getId() ?? (f.get && f.get('code'))); }, { hitTolerance: 4 });
+    return ids.includes(c);
+  }, [moved, code]);
+  assert.ok(hit, 'the public map draws the school at the approved location');
+  await pub.page.screenshot({ path: path.join(OUT, 'editor-public-after-approval.png') });
+
+  for (const p of [school, admin, pub]) {
+    assert.deepEqual(p.errors, [], 'no page errors');
+    await p.context.close();
+  }
+});
