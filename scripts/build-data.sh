@@ -47,4 +47,34 @@ I=$GEO/institutions
 step institutions --collection institutions --layout 2019 \
     --mapping "$I/bac_giang_gdnn_institutions.mapping.json" "$I/bac_giang_gdnn_institutions.csv"
 
+# ---- coverage analysis (the coverage engineer's steps) ---------------------
+# Layout 2025: the 58 communes derived from the 2019 ones by
+# scripts/derive-layout-2025.sh (committed output; see geodata/SOURCES.md).
+# Layout 2019 stays the default.  Then the 2019 districts' population (kept
+# in coverage_population: the district file has none, and re-ingesting it
+# must not erase them), and the coverage samples of every layout
+# (`vetmap coverage --prepare`).
+C=$GEO/admin/2025
+step admin-2025-province --collection admin --layout 2025 --level province \
+    --mapping "$C/bac_giang_province_2025.mapping.json" "$C/bac_giang_province_2025.geojson"
+step admin-2025-commune --collection admin --layout 2025 --level commune \
+    --mapping "$C/bac_giang_communes_2025.mapping.json" "$C/bac_giang_communes_2025.geojson"
+if "$BIN" layout population --db "$DB" --layout 2019 --level district \
+    "$C/bac_giang_districts_2019_population.csv" >"$REPORTS/population-2019-district.txt" 2>&1; then
+    printf '%-22s %s\n' population-2019-dist "$(sed 's/^[^:]*: //' "$REPORTS/population-2019-district.txt")"
+else
+    echo "build-data: step population-2019-district failed:" >&2
+    cat "$REPORTS/population-2019-district.txt" >&2
+    exit 1
+fi
+if "$BIN" coverage --db "$DB" --prepare >"$REPORTS/coverage-prepare.txt" 2>&1; then
+    printf '%-22s %s\n' coverage-samples "$(grep 'units sampled' "$REPORTS/coverage-prepare.txt" |
+        sed 's/^coverage: //; s/; frame.*//' | paste -sd';' - | sed 's/;/; /g')"
+else
+    echo "build-data: step coverage-samples failed:" >&2
+    cat "$REPORTS/coverage-prepare.txt" >&2
+    exit 1
+fi
+# ---- end of the coverage steps ----------------------------------------------
+
 echo "database $DB ready; reports in $REPORTS"

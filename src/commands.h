@@ -8,5 +8,10 @@
 
 int cmd_ingest(int argc, char **argv);   /* ingest.c */
 int cmd_serve(int argc, char **argv);    /* serve.c */
+int cmd_user(int argc, char **argv);     /* cmd_user.c */
+int cmd_backup(int argc, char **argv);   /* backup.c */
+int cmd_restore(int argc, char **argv);  /* backup.c */
+int cmd_coverage(int argc, char **argv); /* cmd_coverage.c */
+int cmd_layout(int argc, char **argv);   /* cmd_layout.c */
 
 #endif

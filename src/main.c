@@ -13,6 +13,11 @@ typedef struct Command {
 static const Command commands[] = {
     {"ingest", cmd_ingest, "load institutions or admin boundaries from any vector file GDAL reads"},
     {"serve", cmd_serve, "serve OGC API - Features, GeoJSON tiles, search and the web map"},
+    {"user", cmd_user, "add, list, disable, enable or reset the accounts that edit the map"},
+    {"backup", cmd_backup, "copy the database consistently while it is in use"},
+    {"restore", cmd_restore, "replace the database with a checked backup"},
+    {"coverage", cmd_coverage, "population within reach of institutions, gaps, suggested new sites"},
+    {"layout", cmd_layout, "derive an admin layout from an older one; set units' population"},
 };
 
 static void usage(FILE *out) {

@@ -217,8 +217,13 @@ describe('tile response cache', () => {
     assert.deepEqual(b.body, a.body);
     assert.equal(b.headers.etag, a.headers.etag);
     assert.equal(b.headers['content-type'], a.headers['content-type']);
-    const lines = srv.log().split('\n').filter((l) => l.startsWith(`GET ${TILE} 200 `));
-    assert.ok(lines.length >= 2);
+    // The access-log line is written after the response is sent: wait for it.
+    let lines = [];
+    for (let i = 0; i < 50 && lines.length < 2; i++) {
+      lines = srv.log().split('\n').filter((l) => l.startsWith(`GET ${TILE} 200 `));
+      if (lines.length < 2) await sleep(20);
+    }
+    assert.ok(lines.length >= 2, `two log lines for ${TILE}`);
     assert.match(lines.at(-1), /\(cached\)$/);
     const gz = await request(`${base}${TILE}`, { headers: { 'Accept-Encoding': 'gzip' } });
     const gz2 = await request(`${base}${TILE}`, { headers: { 'Accept-Encoding': 'gzip' } });

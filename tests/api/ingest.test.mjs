@@ -307,7 +307,9 @@ describe('CRS field cases (CASES C1–C5)', () => {
 
 describe('shipped data (geodata/ through scripts/build-data.sh)', () => {
   test('admin units of layout 2019: codes as text, 230 communes, the 2 military areas rejected', () => {
-    assert.deepEqual(q(base, 'select name, is_default from layout'), [{ name: '2019', is_default: 1 }]);
+    // 2019 is the map's default; 2025 (province + 58 communes, for coverage) comes after it.
+    assert.deepEqual(q(base, 'select name, is_default from layout order by name'),
+      [{ name: '2019', is_default: 1 }, { name: '2025', is_default: 0 }]);
     assert.deepEqual(q(base, "select level_name, count(*) as c from admin_unit where layout = '2019' group by level_name order by level"),
       [{ level_name: 'province', c: 1 }, { level_name: 'district', c: 10 }, { level_name: 'commune', c: 230 }]);
     assert.deepEqual(q(base, "select code, typeof(code) as t, name, type, parent_code, level from admin_unit where code = '07213'"),
