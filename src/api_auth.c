@@ -18,6 +18,7 @@
 
 #define ITEMS_PREFIX "/api/collections/institutions/items/"
 #define PRIVATE_CACHE "private, no-store"
+#define CODE_MAX 128               /* an institution code in a path, with its NUL */
 
 /* ------------------------------------------------------------ the writer */
 
@@ -236,6 +237,65 @@ static int split_code(const char *rest, char *out, size_t n, const char **tail) 
     return 0;
 }
 
+/* The institution code of a path .../{code}SUFFIX (suffix "" or e.g.
+ * "/revert") into code.  -1 after a 404 that says `usage`. */
+static int path_code(Request *req, Response *res, const char *suffix, const char *usage, char code[CODE_MAX]) {
+    const char *tail = NULL;
+    if (split_code(req->rest, code, CODE_MAX, &tail) == 0 && !strcmp(tail, suffix)) return 0;
+    http_error(res, 404, "NotFound", "%s", usage);
+    private_response(res);
+    return -1;
+}
+
+/* The id of a path .../{id}SUFFIX, or -1 after a 404 that says `usage`. */
+static long long path_id(Request *req, Response *res, const char *suffix, const char *usage) {
+    const char *tail = NULL;
+    long long id = parse_id(req->rest, &tail);
+    if (id >= 0 && !strcmp(tail, suffix)) return id;
+    http_error(res, 404, "NotFound", "%s", usage);
+    private_response(res);
+    return -1;
+}
+
+/* What every edits_* call (edit, revert, decision) runs in: the configured
+ * rules, the caller as actor, an outcome, and the held writer. */
+typedef struct EditCall {
+    EditRules rules;
+    EditActor who;
+    EditOutcome o;
+    EditError e;
+    sqlite3 *db;               /* the writer, NULL after a 503 on res */
+} EditCall;
+
+/* Set up c for the session s; returns c->db (NULL after a 503 on res).
+ * edit_end(c) is due either way. */
+static sqlite3 *edit_begin(EditCall *c, Request *req, Response *res, const Session *s) {
+    edits_rules_from_config(&c->rules, req->config);
+    c->who = actor_of(s);
+    edit_outcome_init(&c->o);
+    c->db = writer_acquire(req, res, 1);
+    return c->db;
+}
+
+static void edit_end(EditCall *c) {
+    if (c->db) writer_release();
+    edit_outcome_free(&c->o);
+}
+
+/* {"csrf_token", "account", "expires_at"}: the answer to a login and to
+ * GET /api/session. */
+static void write_session(Buf *b, const Session *s) {
+    char exp[32];
+    iso_time(s->expires_at, exp);
+    buf_puts(b, "{\"csrf_token\":");
+    json_str(b, s->csrf_token);
+    buf_puts(b, ",\"account\":");
+    write_account(b, &s->account);
+    buf_puts(b, ",\"expires_at\":");
+    json_str(b, exp);
+    buf_puts(b, "}\n");
+}
+
 /* -------------------------------------------------------------- sessions */
 
 static void session_create(Request *req, Response *res) {
@@ -262,17 +322,8 @@ static void session_create(Request *req, Response *res) {
     cJSON_Delete(body);
     if (!db) return;
     if (r == LOGIN_OK) {
-        char exp[32];
-        iso_time(s.expires_at, exp);
         set_cookie(req, res, token, req->config->session_ttl_s);
-        Buf *b = &res->body;
-        buf_puts(b, "{\"csrf_token\":");
-        json_str(b, s.csrf_token);
-        buf_puts(b, ",\"account\":");
-        write_account(b, &s.account);
-        buf_puts(b, ",\"expires_at\":");
-        json_str(b, exp);
-        buf_puts(b, "}\n");
+        write_session(&res->body, &s);
     } else if (r == LOGIN_BAD) {
         http_error(res, 401, "InvalidCredentials", "wrong email or password");
     } else if (r == LOGIN_LOCKED || r == LOGIN_IP_LIMITED) {
@@ -290,16 +341,7 @@ static void session_create(Request *req, Response *res) {
 static void session_get(Request *req, Response *res) {
     Session s;
     if (require_session(req, res, &s, 0) != 0) return;
-    char exp[32];
-    iso_time(s.expires_at, exp);
-    Buf *b = &res->body;
-    buf_puts(b, "{\"csrf_token\":");
-    json_str(b, s.csrf_token);
-    buf_puts(b, ",\"account\":");
-    write_account(b, &s.account);
-    buf_puts(b, ",\"expires_at\":");
-    json_str(b, exp);
-    buf_puts(b, "}\n");
+    write_session(&res->body, &s);
 }
 
 static void session_delete(Request *req, Response *res) {
@@ -377,13 +419,8 @@ static void changes_list(Request *req, Response *res) {
 static void change_get(Request *req, Response *res) {
     Session s;
     if (require_session(req, res, &s, 0) != 0) return;
-    const char *tail = NULL;
-    long long id = parse_id(req->rest, &tail);
-    if (id < 0 || *tail) {
-        http_error(res, 404, "NotFound", "no such change request");
-        private_response(res);
-        return;
-    }
+    long long id = path_id(req, res, "", "no such change request");
+    if (id < 0) return;
     char inst[64] = "";
     Buf body = BUF_INIT;
     int found = edits_change_json(req->db, id, &body, inst);
@@ -418,33 +455,27 @@ static void change_decide(Request *req, Response *res) {
         cJSON_Delete(body);
         return;
     }
-    EditRules rules;
-    edits_rules_from_config(&rules, req->config);
-    EditActor who = actor_of(&s);
-    EditOutcome o;
-    EditError e;
-    edit_outcome_init(&o);
-    sqlite3 *db = writer_acquire(req, res, 1);
-    if (db) {
-        if (edits_decide(db, &who, &rules, id, approve, cJSON_IsString(c) ? c->valuestring : NULL, &o, &e) != 0) {
-            edit_error(res, &e, db);
+    EditCall ec;
+    if (edit_begin(&ec, req, res, &s)) {
+        if (edits_decide(ec.db, &ec.who, &ec.rules, id, approve, cJSON_IsString(c) ? c->valuestring : NULL, &ec.o,
+                         &ec.e) != 0) {
+            edit_error(res, &ec.e, ec.db);
         } else {
             char inst[64] = "";
             Buf *b = &res->body;
             buf_puts(b, "{\"change\":");
-            if (edits_change_json(db, id, b, inst) != 1) buf_puts(b, "null");
+            if (edits_change_json(ec.db, id, b, inst) != 1) buf_puts(b, "null");
             buf_puts(b, ",\"version\":");
-            json_int(b, o.version);
+            json_int(b, ec.o.version);
             buf_puts(b, ",\"published\":");
-            buf_puts(b, o.published.data ? o.published.data : "[]");
+            buf_puts(b, ec.o.published.data ? ec.o.published.data : "[]");
             buf_puts(b, ",\"feature\":");
-            write_feature(b, db, inst);
+            write_feature(b, ec.db, inst);
             buf_puts(b, "}\n");
-            if (inst[0]) add_etag(res, inst, o.version);
+            if (inst[0]) add_etag(res, inst, ec.o.version);
         }
-        writer_release();
     }
-    edit_outcome_free(&o);
+    edit_end(&ec);
     cJSON_Delete(body);
 }
 
@@ -484,7 +515,7 @@ static void history(Request *req, Response *res, const char *code) {
  * here; the item itself from api_features, with the version ETag added so
  * a client can PATCH with If-Match. */
 static void item_get(Request *req, Response *res) {
-    char code[128] = "";
+    char code[CODE_MAX] = "";
     const char *tail = "";
     if (split_code(req->rest, code, sizeof code, &tail) == 0 && !strcmp(tail, "/history")) {
         history(req, res, code);
@@ -522,53 +553,39 @@ static void item_get(Request *req, Response *res) {
 
 static void item_patch(Request *req, Response *res) {
     Session s;
-    char code[128];
-    const char *tail = NULL;
-    if (require_session(req, res, &s, 1) != 0) return;
-    if (split_code(req->rest, code, sizeof code, &tail) != 0 || *tail) {
-        http_error(res, 404, "NotFound", "PATCH /api/collections/institutions/items/{code}");
-        private_response(res);
+    char code[CODE_MAX];
+    if (require_session(req, res, &s, 1) != 0 ||
+        path_code(req, res, "", "PATCH /api/collections/institutions/items/{code}", code) != 0 ||
+        require_own_or_admin(res, &s, code) != 0)
         return;
-    }
-    if (require_own_or_admin(res, &s, code) != 0) return;
     if (!has_content_type(req, "application/merge-patch+json")) {
         http_error(res, 415, "UnsupportedMediaType", "send a JSON merge patch (application/merge-patch+json)");
         private_response(res);
         return;
     }
-    EditRules rules;
-    edits_rules_from_config(&rules, req->config);
-    EditActor who = actor_of(&s);
-    EditOutcome o;
-    EditError e;
-    edit_outcome_init(&o);
-    sqlite3 *db = writer_acquire(req, res, 1);
-    if (db) {
-        if (edits_submit(db, &who, &rules, code, http_header(req, "If-Match"), req->body, req->body_len, &o, &e) != 0) {
-            edit_error(res, &e, db);
-            if (e.status == 412) add_etag(res, code, o.version);
+    EditCall ec;
+    if (edit_begin(&ec, req, res, &s)) {
+        if (edits_submit(ec.db, &ec.who, &ec.rules, code, http_header(req, "If-Match"), req->body, req->body_len,
+                         &ec.o, &ec.e) != 0) {
+            edit_error(res, &ec.e, ec.db);
+            if (ec.e.status == 412) add_etag(res, code, ec.o.version);
         } else {
-            res->status = o.change_id > 0 ? 202 : 200;
-            write_outcome(res, db, code, &o);
+            res->status = ec.o.change_id > 0 ? 202 : 200;
+            write_outcome(res, ec.db, code, &ec.o);
         }
-        writer_release();
     }
-    edit_outcome_free(&o);
+    edit_end(&ec);
     private_response(res);
 }
 
 /* POST /api/collections/institutions/items/{code}/revert {"version","comment"} */
 static void item_post(Request *req, Response *res) {
     Session s;
-    char code[128];
-    const char *tail = NULL;
-    if (require_session(req, res, &s, 1) != 0) return;
-    if (split_code(req->rest, code, sizeof code, &tail) != 0 || strcmp(tail, "/revert")) {
-        http_error(res, 404, "NotFound", "POST /api/collections/institutions/items/{code}/revert");
-        private_response(res);
+    char code[CODE_MAX];
+    if (require_session(req, res, &s, 1) != 0 ||
+        path_code(req, res, "/revert", "POST /api/collections/institutions/items/{code}/revert", code) != 0 ||
+        require_admin(res, &s) != 0)
         return;
-    }
-    if (require_admin(res, &s) != 0) return;
     cJSON *body = json_body(req, res, 0);
     if (!body) return;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "version");
@@ -580,22 +597,15 @@ static void item_post(Request *req, Response *res) {
         cJSON_Delete(body);
         return;
     }
-    EditRules rules;
-    edits_rules_from_config(&rules, req->config);
-    EditActor who = actor_of(&s);
-    EditOutcome o;
-    EditError e;
-    edit_outcome_init(&o);
-    sqlite3 *db = writer_acquire(req, res, 1);
-    if (db) {
-        if (edits_revert(db, &who, &rules, code, (long long)v->valuedouble, http_header(req, "If-Match"),
-                         cJSON_IsString(c) ? c->valuestring : NULL, &o, &e) != 0)
-            edit_error(res, &e, db);
+    EditCall ec;
+    if (edit_begin(&ec, req, res, &s)) {
+        if (edits_revert(ec.db, &ec.who, &ec.rules, code, (long long)v->valuedouble, http_header(req, "If-Match"),
+                         cJSON_IsString(c) ? c->valuestring : NULL, &ec.o, &ec.e) != 0)
+            edit_error(res, &ec.e, ec.db);
         else
-            write_outcome(res, db, code, &o);
-        writer_release();
+            write_outcome(res, ec.db, code, &ec.o);
     }
-    edit_outcome_free(&o);
+    edit_end(&ec);
     cJSON_Delete(body);
     private_response(res);
 }
@@ -603,15 +613,10 @@ static void item_post(Request *req, Response *res) {
 /* GET /api/institutions/{code}: what the editor form needs. */
 static void editor_view(Request *req, Response *res) {
     Session s;
-    char code[128];
-    const char *tail = NULL;
-    if (require_session(req, res, &s, 0) != 0) return;
-    if (split_code(req->rest, code, sizeof code, &tail) != 0 || *tail) {
-        http_error(res, 404, "NotFound", "GET /api/institutions/{code}");
-        private_response(res);
+    char code[CODE_MAX];
+    if (require_session(req, res, &s, 0) != 0 || path_code(req, res, "", "GET /api/institutions/{code}", code) != 0 ||
+        require_own_or_admin(res, &s, code) != 0)
         return;
-    }
-    if (require_own_or_admin(res, &s, code) != 0) return;
     long long version = 0;
     int rc = SQLITE_OK;
     char *snap = edits_snapshot(req->db, code, &version, &rc);
@@ -717,13 +722,8 @@ static void accounts_create(Request *req, Response *res) {
 static void account_patch(Request *req, Response *res) {
     Session s;
     if (require_session(req, res, &s, 1) != 0 || require_admin(res, &s) != 0) return;
-    const char *tail = NULL;
-    long long id = parse_id(req->rest, &tail);
-    if (id < 0 || *tail) {
-        http_error(res, 404, "NotFound", "no such account");
-        private_response(res);
-        return;
-    }
+    long long id = path_id(req, res, "", "no such account");
+    if (id < 0) return;
     cJSON *body = json_body(req, res, 0);
     if (!body) return;
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(body, "disabled");
@@ -751,13 +751,8 @@ static void account_patch(Request *req, Response *res) {
 static void account_post(Request *req, Response *res) {
     Session s;
     if (require_session(req, res, &s, 1) != 0 || require_admin(res, &s) != 0) return;
-    const char *tail = NULL;
-    long long id = parse_id(req->rest, &tail);
-    if (id < 0 || !tail || strcmp(tail, "/reset")) {
-        http_error(res, 404, "NotFound", "use POST /api/accounts/{id}/reset");
-        private_response(res);
-        return;
-    }
+    long long id = path_id(req, res, "/reset", "use POST /api/accounts/{id}/reset");
+    if (id < 0) return;
     sqlite3 *db = writer_acquire(req, res, 1);
     if (!db) return;
     char token[AUTH_TOKEN_CHARS], *err = NULL;

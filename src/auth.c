@@ -1,5 +1,6 @@
 /* auth.c — accounts, argon2id passwords, sessions, CSRF, login limits (auth.h). */
 #include "auth.h"
+#include "strfmt.h"
 #include "text.h"
 
 #include <sodium.h>
@@ -11,17 +12,6 @@
 #define HASH_HEX_CHARS (2 * crypto_generichash_BYTES + 1)
 
 /* ------------------------------------------------------------------ helpers */
-
-static int set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int set_err(char **err, const char *fmt, ...) {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        if (vasprintf(err, fmt, ap) < 0) *err = NULL;
-        va_end(ap);
-    }
-    return -1;
-}
 
 static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col) {
     const unsigned char *v = sqlite3_column_text(st, col);
@@ -163,11 +153,11 @@ static int credentials(const char *password, char hash[crypto_pwhash_STRBYTES], 
     hash[0] = act_hash[0] = '\0';
     if (password) {
         const char *why = auth_password_problem(password);
-        if (why) return set_err(err, "%s", why);
-        if (hash_password(password, hash) != 0) return set_err(err, "out of memory hashing the password");
+        if (why) return strfmt_err(err, "%s", why);
+        if (hash_password(password, hash) != 0) return strfmt_err(err, "out of memory hashing the password");
         return 0;
     }
-    if (!token_out) return set_err(err, "no password and nowhere to put an activation token");
+    if (!token_out) return strfmt_err(err, "no password and nowhere to put an activation token");
     random_token(token_out);
     token_hash(token_out, act_hash);
     return 0;
@@ -178,18 +168,18 @@ long long auth_account_add(sqlite3 *db, const char *email, const char *role, con
     if (err) *err = NULL;
     char norm[AUTH_EMAIL_MAX + 1];
     if (auth_email_normalise(email, norm, sizeof norm) != 0)
-        return set_err(err, "'%s' is not an email address", email ? email : "");
+        return strfmt_err(err, "'%s' is not an email address", email ? email : "");
     int school = role && !strcmp(role, "school");
     if (!school && !(role && !strcmp(role, "admin")))
-        return set_err(err, "role must be 'school' or 'admin'");
+        return strfmt_err(err, "role must be 'school' or 'admin'");
     if (school && (!institution || !*institution))
-        return set_err(err, "a school account needs an institution code");
+        return strfmt_err(err, "a school account needs an institution code");
     if (!school && institution && *institution)
-        return set_err(err, "an admin account has no institution");
+        return strfmt_err(err, "an admin account has no institution");
     char hash[crypto_pwhash_STRBYTES], act[HASH_HEX_CHARS];
     if (credentials(password, hash, token_out, act, err) != 0) return -1;
 
-    if (exec_sql(db, "BEGIN IMMEDIATE") != 0) return set_err(err, "database busy: %s", sqlite3_errmsg(db));
+    if (exec_sql(db, "BEGIN IMMEDIATE") != 0) return strfmt_err(err, "database busy: %s", sqlite3_errmsg(db));
     long long id = -1;
     if (school) {
         sqlite3_stmt *st = NULL;
@@ -200,13 +190,13 @@ long long auth_account_add(sqlite3 *db, const char *email, const char *role, con
         }
         sqlite3_finalize(st);
         if (!found) {
-            set_err(err, "no institution has the code '%s'", institution);
+            strfmt_err(err, "no institution has the code '%s'", institution);
             goto fail;
         }
     }
     Account existing;
     if (auth_account_get(db, 0, norm, &existing) != 0) {
-        set_err(err, "an account with the email %s exists already", norm);
+        strfmt_err(err, "an account with the email %s exists already", norm);
         goto fail;
     }
     if (run(db,
@@ -215,12 +205,12 @@ long long auth_account_add(sqlite3 *db, const char *email, const char *role, con
             " strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
             "ttttti", norm, role, school ? institution : NULL, hash[0] ? hash : NULL, act[0] ? act : NULL,
             (long long)(act[0] ? time(NULL) + AUTH_ACTIVATION_TTL_S : 0)) != 1) {
-        set_err(err, "cannot store the account: %s", sqlite3_errmsg(db));
+        strfmt_err(err, "cannot store the account: %s", sqlite3_errmsg(db));
         goto fail;
     }
     id = sqlite3_last_insert_rowid(db);
     if (exec_sql(db, "COMMIT") != 0) {
-        set_err(err, "cannot commit: %s", sqlite3_errmsg(db));
+        strfmt_err(err, "cannot commit: %s", sqlite3_errmsg(db));
         goto fail;
     }
     return id;
@@ -245,7 +235,7 @@ int auth_account_reset(sqlite3 *db, long long id, const char *password, char *to
     if (err) *err = NULL;
     char hash[crypto_pwhash_STRBYTES], act[HASH_HEX_CHARS];
     if (credentials(password, hash, token_out, act, err) != 0) return -1;
-    if (exec_sql(db, "BEGIN IMMEDIATE") != 0) return set_err(err, "database busy: %s", sqlite3_errmsg(db));
+    if (exec_sql(db, "BEGIN IMMEDIATE") != 0) return strfmt_err(err, "database busy: %s", sqlite3_errmsg(db));
     int n = run(db,
                 "UPDATE account SET password_hash = ?2, activation_hash = ?3, activation_expires = ?4"
                 " WHERE id = ?1",
@@ -256,7 +246,7 @@ int auth_account_reset(sqlite3 *db, long long id, const char *password, char *to
                        "i", id) < 0))
         n = -1;
     if (n < 0 || exec_sql(db, "COMMIT") != 0) {
-        set_err(err, "cannot reset the account: %s", sqlite3_errmsg(db));
+        strfmt_err(err, "cannot reset the account: %s", sqlite3_errmsg(db));
         exec_sql(db, "ROLLBACK");
         return -1;
     }
@@ -267,18 +257,18 @@ int auth_account_reset(sqlite3 *db, long long id, const char *password, char *to
 int auth_account_activate(sqlite3 *db, const char *token, const char *password, char **err) {
     if (err) *err = NULL;
     const char *why = auth_password_problem(password);
-    if (why) return set_err(err, "%s", why);
+    if (why) return strfmt_err(err, "%s", why);
     if (!token || strlen(token) + 1 != AUTH_TOKEN_CHARS) return 1;
     char act[HASH_HEX_CHARS], hash[crypto_pwhash_STRBYTES];
     token_hash(token, act);
-    if (hash_password(password, hash) != 0) return set_err(err, "out of memory hashing the password");
-    if (exec_sql(db, "BEGIN IMMEDIATE") != 0) return set_err(err, "database busy: %s", sqlite3_errmsg(db));
+    if (hash_password(password, hash) != 0) return strfmt_err(err, "out of memory hashing the password");
+    if (exec_sql(db, "BEGIN IMMEDIATE") != 0) return strfmt_err(err, "database busy: %s", sqlite3_errmsg(db));
     int n = run(db,
                 "UPDATE account SET password_hash = ?2, activation_hash = NULL, activation_expires = NULL"
                 " WHERE activation_hash = ?1 AND activation_expires > ?3",
                 "tti", act, hash, (long long)time(NULL));
     if (n < 0 || exec_sql(db, "COMMIT") != 0) {
-        set_err(err, "cannot activate: %s", sqlite3_errmsg(db));
+        strfmt_err(err, "cannot activate: %s", sqlite3_errmsg(db));
         exec_sql(db, "ROLLBACK");
         return -1;
     }

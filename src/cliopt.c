@@ -1,4 +1,4 @@
-/* cliopt.c — option parsing for cmd_user.c and backup.c (cliopt.h). */
+/* cliopt.c — the option-parsing step of the subcommands (cliopt.h). */
 #include "cliopt.h"
 
 #include <stdio.h>

@@ -1,4 +1,5 @@
-/* cliopt.h — the one option-parsing step the account and backup commands share. */
+/* cliopt.h — the one option-parsing step the subcommands share (serve, user,
+ * backup/restore, coverage, layout). */
 #ifndef VETMAP_CLIOPT_H
 #define VETMAP_CLIOPT_H
 

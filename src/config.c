@@ -1,10 +1,10 @@
 /* config.c — defaults and the JSON config file (config.h). */
 #include "config.h"
+#include "strfmt.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,21 +107,10 @@ static const Key keys[] = {
     INT_KEY(edit_max_move_m, 0, 1000000),
 };
 
-static int fail(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(char **err, const char *fmt, ...) {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        if (vasprintf(err, fmt, ap) < 0) *err = NULL;
-        va_end(ap);
-    }
-    return -1;
-}
-
 static char *read_file(const char *path, char **err) {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fail(err, "%s: %s", path, strerror(errno));
+        strfmt_err(err, "%s: %s", path, strerror(errno));
         return NULL;
     }
     size_t cap = 4096, len = 0;
@@ -141,7 +130,7 @@ static char *read_file(const char *path, char **err) {
     fclose(f);
     if (!data || bad) {
         free(data);
-        fail(err, "%s: cannot read the file (too large or I/O error)", path);
+        strfmt_err(err, "%s: cannot read the file (too large or I/O error)", path);
         return NULL;
     }
     data[len] = '\0';
@@ -151,22 +140,22 @@ static char *read_file(const char *path, char **err) {
 static int set_region_boxes(Config *c, const cJSON *v, const char *path, char **err) {
     int n = cJSON_IsArray(v) ? cJSON_GetArraySize(v) : -1;
     if (n < 1 || n > CONFIG_MAX_REGION_BOXES)
-        return fail(err, "%s: \"region_boxes\" must be an array of 1 to %d [w,s,e,n] boxes", path,
+        return strfmt_err(err, "%s: \"region_boxes\" must be an array of 1 to %d [w,s,e,n] boxes", path,
                     CONFIG_MAX_REGION_BOXES);
     double boxes[CONFIG_MAX_REGION_BOXES][4];
     for (int i = 0; i < n; i++) {
         const cJSON *box = cJSON_GetArrayItem(v, i);
         if (!cJSON_IsArray(box) || cJSON_GetArraySize(box) != 4)
-            return fail(err, "%s: \"region_boxes\"[%d] must be [w,s,e,n]", path, i);
+            return strfmt_err(err, "%s: \"region_boxes\"[%d] must be [w,s,e,n]", path, i);
         for (int k = 0; k < 4; k++) {
             const cJSON *num = cJSON_GetArrayItem(box, k);
             if (!cJSON_IsNumber(num) || !isfinite(num->valuedouble))
-                return fail(err, "%s: \"region_boxes\"[%d] must hold 4 numbers", path, i);
+                return strfmt_err(err, "%s: \"region_boxes\"[%d] must hold 4 numbers", path, i);
             boxes[i][k] = num->valuedouble;
         }
         const double *b = boxes[i];
         if (b[0] < -180 || b[2] > 180 || b[1] < -90 || b[3] > 90 || b[0] > b[2] || b[1] > b[3])
-            return fail(err, "%s: \"region_boxes\"[%d] is not a lon/lat box with w<=e, s<=n", path, i);
+            return strfmt_err(err, "%s: \"region_boxes\"[%d] is not a lon/lat box with w<=e, s<=n", path, i);
     }
     memcpy(c->region_boxes, boxes, sizeof boxes[0] * (size_t)n);
     c->region_box_count = n;
@@ -177,15 +166,15 @@ static int set_key(Config *c, const Key *k, const cJSON *v, const char *path, ch
     char *field = (char *)c + k->offset;
     if (k->type == K_STR) {
         if (!cJSON_IsString(v))
-            return fail(err, "%s: \"%s\" must be a string", path, k->name);
+            return strfmt_err(err, "%s: \"%s\" must be a string", path, k->name);
         if (strlen(v->valuestring) >= k->size)
-            return fail(err, "%s: \"%s\" is longer than %zu bytes", path, k->name, k->size - 1);
+            return strfmt_err(err, "%s: \"%s\" is longer than %zu bytes", path, k->name, k->size - 1);
         copy_str(field, k->size, v->valuestring);
         return 0;
     }
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble != floor(v->valuedouble) ||
         v->valuedouble < k->min || v->valuedouble > k->max)
-        return fail(err, "%s: \"%s\" must be an integer in %.0f..%.0f", path, k->name, k->min, k->max);
+        return strfmt_err(err, "%s: \"%s\" must be an integer in %.0f..%.0f", path, k->name, k->min, k->max);
     if (k->type == K_INT)
         *(int *)field = (int)v->valuedouble;
     else
@@ -203,7 +192,7 @@ int config_load_file(Config *c, const char *path, char **err) {
         long at = end ? (long)(end - text) : 0;
         free(text);
         cJSON_Delete(root);
-        return fail(err, "%s: not a JSON object (error near byte %ld)", path, at);
+        return strfmt_err(err, "%s: not a JSON object (error near byte %ld)", path, at);
     }
     free(text);
     /* Apply into a copy, so a bad file leaves c untouched. */
@@ -219,13 +208,13 @@ int config_load_file(Config *c, const char *path, char **err) {
         for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
             if (!strcmp(keys[i].name, name)) k = &keys[i];
         if (!k)
-            rc = fail(err, "%s: unknown key \"%s\"", path, name);
+            rc = strfmt_err(err, "%s: unknown key \"%s\"", path, name);
         else
             rc = set_key(&next, k, item, path, err);
     }
     cJSON_Delete(root);
     if (rc == 0 && (next.cluster_cell_px & (next.cluster_cell_px - 1)) != 0)
-        rc = fail(err, "%s: \"cluster_cell_px\" must be 16, 32, 64, 128 or 256", path);
+        rc = strfmt_err(err, "%s: \"cluster_cell_px\" must be 16, 32, 64, 128 or 256", path);
     if (rc == 0) *c = next;
     return rc;
 }

@@ -4,6 +4,7 @@
 #include "coverage_grid.h"
 #include "gdal_out.h"
 #include "geojson.h"
+#include "strfmt.h"
 
 #include <cpl_conv.h>
 #include <cpl_string.h>
@@ -12,24 +13,9 @@
 #include <math.h>
 #include <ogr_api.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *fmt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_err(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    if (!s) return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
 
 /* Round to d decimals: the tables and the GeoJSON show the same digits. */
 static double rnd(double v, int d) {
@@ -279,7 +265,7 @@ int covreport_geojson(Buf *b, sqlite3 *db, const CovRun *run, const CovQuery *q,
     sqlite3_stmt *st = NULL;
     if (with_geometry &&
         sqlite3_prepare_v2(db, "SELECT AsBinary(geom) FROM admin_unit WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
-        *err = fmt_err("coverage: %s", sqlite3_errmsg(db));
+        *err = strfmt("coverage: %s", sqlite3_errmsg(db));
         return -1;
     }
     for (size_t i = 0; i < m->n_units; i++) {
@@ -312,7 +298,7 @@ int covreport_geojson(Buf *b, sqlite3 *db, const CovRun *run, const CovQuery *q,
     sqlite3_finalize(st);
     buf_puts(b, "]}\n");
     if (b->oom) {
-        *err = fmt_err("coverage: out of memory");
+        *err = strfmt("coverage: out of memory");
         return -1;
     }
     return 0;
@@ -509,17 +495,17 @@ static int write_table(const char *mem_path, const char *driver, CovTable what, 
                        const CovQuery *q, char **err) {
     int csv = !strcmp(driver, "CSV");
     if (csv == (what == COVTABLE_WORKBOOK)) {
-        *err = fmt_err("coverage: %s cannot hold that table", driver);
+        *err = strfmt("coverage: %s cannot hold that table", driver);
         return -1;
     }
     GDALDriverH drv = GDALGetDriverByName(driver);
     if (!drv) {
-        *err = fmt_err("coverage: GDAL has no %s driver", driver);
+        *err = strfmt("coverage: GDAL has no %s driver", driver);
         return -1;
     }
     GDALDatasetH ds = GDALCreate(drv, mem_path, 0, 0, 0, GDT_Unknown, NULL);
     if (!ds) {
-        *err = fmt_err("coverage: cannot create %s: %s", mem_path, CPLGetLastErrorMsg());
+        *err = strfmt("coverage: cannot create %s: %s", mem_path, CPLGetLastErrorMsg());
         return -1;
     }
     Sheet s;
@@ -533,14 +519,14 @@ static int write_table(const char *mem_path, const char *driver, CovTable what, 
              parents_sheet(&s, run) || sheet_open(&s, ds, "summary", 0) || summary_sheet(&s, run, q);
         if (!rc && run->n_sugg > 0) rc = sheet_open(&s, ds, "suggestions", 0) || suggestions_sheet(&s, run);
     }
-    if (rc) *err = fmt_err("coverage: writing the %s table failed: %s", driver, CPLGetLastErrorMsg());
+    if (rc) *err = strfmt("coverage: writing the %s table failed: %s", driver, CPLGetLastErrorMsg());
     /* GDAL 3.6's GDALClose returns nothing: a failed flush shows as an error
      * state (XLSX writes its zip here). */
     CPLErrorReset();
     GDALClose(ds);
     if (!rc && CPLGetLastErrorType() >= CE_Failure) {
         rc = 1;
-        *err = fmt_err("coverage: closing the %s table failed: %s", driver, CPLGetLastErrorMsg());
+        *err = strfmt("coverage: closing the %s table failed: %s", driver, CPLGetLastErrorMsg());
     }
     return rc ? -1 : 0;
 }

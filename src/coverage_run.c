@@ -1,48 +1,34 @@
 /* coverage_run.c — a coverage question answered (coverage_run.h). */
 #include "coverage_run.h"
+#include "strfmt.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char *fmt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_err(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    if (!s) return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
 int covrun_check(const CovQuery *q, char **err) {
     *err = NULL;
     if (!(q->radius_km >= COVRUN_MIN_RADIUS_KM && q->radius_km <= COVRUN_MAX_RADIUS_KM)) {
-        *err = fmt_err("radius_km must be a number from %g to %g", COVRUN_MIN_RADIUS_KM, COVRUN_MAX_RADIUS_KM);
+        *err = strfmt("radius_km must be a number from %g to %g", COVRUN_MIN_RADIUS_KM, COVRUN_MAX_RADIUS_KM);
         return COVSTORE_EINVAL;
     }
     if (q->k < 0 || q->k > COV_MAX_SUGGEST) {
-        *err = fmt_err("k must be an integer from 1 to %d", COV_MAX_SUGGEST);
+        *err = strfmt("k must be an integer from 1 to %d", COV_MAX_SUGGEST);
         return COVSTORE_EINVAL;
     }
     if (q->grid_km != 0 && !(q->grid_km >= COVRUN_MIN_GRID_KM && q->grid_km <= COVRUN_MAX_RADIUS_KM)) {
-        *err = fmt_err("grid_km must be a number from %g to %g", COVRUN_MIN_GRID_KM, COVRUN_MAX_RADIUS_KM);
+        *err = strfmt("grid_km must be a number from %g to %g", COVRUN_MIN_GRID_KM, COVRUN_MAX_RADIUS_KM);
         return COVSTORE_EINVAL;
     }
     if (q->n_add > COVRUN_MAX_WHATIF || q->n_remove > COVRUN_MAX_WHATIF) {
-        *err = fmt_err("at most %d sites may be added and %d removed", COVRUN_MAX_WHATIF, COVRUN_MAX_WHATIF);
+        *err = strfmt("at most %d sites may be added and %d removed", COVRUN_MAX_WHATIF, COVRUN_MAX_WHATIF);
         return COVSTORE_EINVAL;
     }
     for (size_t i = 0; i < q->n_add; i++) {
         const CovSite *s = &q->add[i];
         if (!isfinite(s->lon) || !isfinite(s->lat) || fabs(s->lon) > 180 || fabs(s->lat) > 90) {
-            *err = fmt_err("add[%zu]: lon must be -180..180 and lat -90..90", i);
+            *err = strfmt("add[%zu]: lon must be -180..180 and lat -90..90", i);
             return COVSTORE_EINVAL;
         }
     }
@@ -77,7 +63,7 @@ static int summarize_parents(CovRun *run) {
 static int apply_whatif(sqlite3 *db, const CovLayer *L, const CovQuery *q, CovRun *run, char **err) {
     for (size_t i = 0; i < q->n_remove; i++)
         if (!q->remove[i] || !covstore_sites_remove(&run->sites, q->remove[i])) {
-            *err = fmt_err("remove: no institution '%s' among the sites of this query",
+            *err = strfmt("remove: no institution '%s' among the sites of this query",
                            q->remove[i] ? q->remove[i] : "(null)");
             return COVSTORE_EINVAL;
         }

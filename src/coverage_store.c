@@ -3,28 +3,14 @@
 #include "coverage_store.h"
 #include "coverage_grid.h"
 #include "store.h"
+#include "strfmt.h"
 
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
-
-static char *fmt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_err(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    if (!s) return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
 
 static char *dup_str(const char *s) {
     if (!s) return NULL;
@@ -80,7 +66,7 @@ static CovGrid *layout_frame(sqlite3 *db, const char *layout, double bbox[4], ch
     const char *sql = "SELECT min(MbrMinX(geom)), min(MbrMinY(geom)), max(MbrMaxX(geom)), max(MbrMaxY(geom)) "
                       "FROM admin_unit WHERE layout = ?1 AND geom IS NOT NULL";
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        *err = fmt_err("coverage: %s", sqlite3_errmsg(db));
+        *err = strfmt("coverage: %s", sqlite3_errmsg(db));
         return NULL;
     }
     sqlite3_bind_text(st, 1, layout, -1, SQLITE_STATIC);
@@ -88,7 +74,7 @@ static CovGrid *layout_frame(sqlite3 *db, const char *layout, double bbox[4], ch
     for (int k = 0; k < 4; k++) bbox[k] = have ? sqlite3_column_double(st, k) : 0;
     sqlite3_finalize(st);
     if (!have) {
-        *err = fmt_err("layout '%s' has no unit with a geometry", layout);
+        *err = strfmt("layout '%s' has no unit with a geometry", layout);
         return NULL;
     }
     return cov_grid_new(0.5 * (bbox[0] + bbox[2]), 0.5 * (bbox[1] + bbox[3]), err);
@@ -122,7 +108,7 @@ static int pick_level(sqlite3 *db, const char *layout, const char *level, char *
     if (!exists) {
         char names[512];
         known_layouts(db, names, sizeof names);
-        *err = fmt_err("unknown layout '%s' (layouts: %s)", layout, names[0] ? names : "none yet");
+        *err = strfmt("unknown layout '%s' (layouts: %s)", layout, names[0] ? names : "none yet");
         return COVSTORE_EINVAL;
     }
     long units[3] = {0}, with_pop[3] = {0};
@@ -145,13 +131,13 @@ static int pick_level(sqlite3 *db, const char *layout, const char *level, char *
         for (int k = 0; k < 3; k++)
             if (!strcmp(level, LEVELS[k])) {
                 if (!units[k]) {
-                    *err = fmt_err("layout '%s' has no %s units", layout, level);
+                    *err = strfmt("layout '%s' has no %s units", layout, level);
                     return COVSTORE_EINVAL;
                 }
                 snprintf(out, n, "%s", level);
                 return COVSTORE_OK;
             }
-        *err = fmt_err("level must be commune, district or province, not '%s'", level);
+        *err = strfmt("level must be commune, district or province, not '%s'", level);
         return COVSTORE_EINVAL;
     }
     for (int k = 0; k < 3; k++)
@@ -164,10 +150,10 @@ static int pick_level(sqlite3 *db, const char *layout, const char *level, char *
             snprintf(out, n, "%s", LEVELS[k]);
             return COVSTORE_OK;
         }
-    *err = fmt_err("layout '%s' has no admin units", layout);
+    *err = strfmt("layout '%s' has no admin units", layout);
     return COVSTORE_EINVAL;
 fail:
-    *err = fmt_err("coverage: %s", sqlite3_errmsg(db));
+    *err = strfmt("coverage: %s", sqlite3_errmsg(db));
     sqlite3_finalize(st);
     return COVSTORE_EFAIL;
 }
@@ -208,7 +194,7 @@ static int unit_samples(sqlite3 *db, CovGrid *g, sqlite3_stmt *st, const void *g
     static const char *const sql = "SELECT AsBinary(geom) FROM admin_unit WHERE id = ?1";
     sqlite3_stmt *w = store_prepare_cached(db, sql);
     if (!w) {
-        *err = fmt_err("coverage: %s", sqlite3_errmsg(db));
+        *err = strfmt("coverage: %s", sqlite3_errmsg(db));
         return -1;
     }
     sqlite3_bind_int64(w, 1, sqlite3_column_int64(st, 0));
@@ -218,7 +204,7 @@ static int unit_samples(sqlite3 *db, CovGrid *g, sqlite3_stmt *st, const void *g
         rc = cov_grid_sample(g, sqlite3_column_blob(w, 0), (size_t)sqlite3_column_bytes(w, 0), COV_GRID_TARGET, xy, n,
                              frame_area, &spacing, err);
     } else {
-        *err = fmt_err("coverage: unit geometry vanished");
+        *err = strfmt("coverage: unit geometry vanished");
     }
     sqlite3_reset(w);
     if (rc != 0) return -1;
@@ -252,7 +238,7 @@ static int locate_institutions(sqlite3 *db, CovLayer *L, char **err) {
     if (sqlite3_prepare_v2(db, "SELECT id, lon, lat FROM institution WHERE lon IS NOT NULL AND lat IS NOT NULL "
                                "ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK) {
-        *err = fmt_err("coverage: %s", sqlite3_errmsg(db));
+        *err = strfmt("coverage: %s", sqlite3_errmsg(db));
         return -1;
     }
     size_t cap = 0;
@@ -265,7 +251,7 @@ static int locate_institutions(sqlite3 *db, CovLayer *L, char **err) {
             if (u) L->inst_unit = u;
             if (!ids || !u) {
                 sqlite3_finalize(st);
-                *err = fmt_err("coverage: out of memory");
+                *err = strfmt("coverage: out of memory");
                 return -1;
             }
         }
@@ -285,7 +271,7 @@ static int load_parents(sqlite3 *db, CovLayer *L, char **err) {
                       "FROM admin_unit a WHERE a.layout = ?1 AND a.level_name = ?2 AND a.parent_code IS NOT NULL "
                       "ORDER BY 1";
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        *err = fmt_err("coverage: %s", sqlite3_errmsg(db));
+        *err = strfmt("coverage: %s", sqlite3_errmsg(db));
         return -1;
     }
     sqlite3_bind_text(st, 1, L->layout, -1, SQLITE_STATIC);
@@ -307,7 +293,7 @@ static int load_parents(sqlite3 *db, CovLayer *L, char **err) {
         p->name = dup_str(col_text(st, 1));
     }
     sqlite3_finalize(st);
-    if (rc) *err = fmt_err("coverage: out of memory");
+    if (rc) *err = strfmt("coverage: out of memory");
     return rc;
 }
 
@@ -328,7 +314,7 @@ int covstore_load_layer(sqlite3 *db, const char *layout, const char *level, CovL
     *out = NULL;
     *err = NULL;
     if (!layout || !*layout || strlen(layout) >= 64) {
-        *err = fmt_err("layout must name a layout (1 to 63 bytes)");
+        *err = strfmt("layout must name a layout (1 to 63 bytes)");
         return COVSTORE_EINVAL;
     }
     CovLayer *L = calloc(1, sizeof *L);
@@ -361,7 +347,7 @@ int covstore_load_layer(sqlite3 *db, const char *layout, const char *level, CovL
         "WHERE a.layout = ?1 AND a.level_name = ?2 ORDER BY a.code";
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        *err = fmt_err("coverage: %s", sqlite3_errmsg(db));
+        *err = strfmt("coverage: %s", sqlite3_errmsg(db));
         cov_grid_free(g);
         covstore_layer_free(L);
         return COVSTORE_EFAIL;
@@ -390,7 +376,7 @@ int covstore_load_layer(sqlite3 *db, const char *layout, const char *level, CovL
             .approximate = sqlite3_column_int(st, 11),
         };
         if (!seat && !label && sqlite3_column_type(st, 19) == SQLITE_NULL) {
-            *err = fmt_err("unit %s of layout %s has neither a geometry nor a seat", code ? code : "?", layout);
+            *err = strfmt("unit %s of layout %s has neither a geometry nor a seat", code ? code : "?", layout);
             rc = COVSTORE_EFAIL;
             break;
         }
@@ -402,7 +388,7 @@ int covstore_load_layer(sqlite3 *db, const char *layout, const char *level, CovL
         if (geom && geom_len > 0 &&
             unit_samples(db, g, st, geom, geom_len, &xy, &n, &frame_area, &from_table, err) != 0) {
             char *why = *err;
-            *err = fmt_err("unit %s of layout %s: %s", code ? code : "?", layout, why ? why : "cannot sample");
+            *err = strfmt("unit %s of layout %s: %s", code ? code : "?", layout, why ? why : "cannot sample");
             free(why);
             rc = COVSTORE_EFAIL;
             break;
@@ -421,7 +407,7 @@ int covstore_load_layer(sqlite3 *db, const char *layout, const char *level, CovL
         long idx = cov_model_add(&L->model, &spec, xy, n);
         free(xy);
         if (idx < 0) {
-            *err = fmt_err("unit %s of layout %s has a non-finite coordinate", code ? code : "?", layout);
+            *err = strfmt("unit %s of layout %s has a non-finite coordinate", code ? code : "?", layout);
             rc = COVSTORE_EFAIL;
             break;
         }
@@ -429,7 +415,7 @@ int covstore_load_layer(sqlite3 *db, const char *layout, const char *level, CovL
         L->from_table += (size_t)from_table;
     }
     if (rc == COVSTORE_OK && step != SQLITE_DONE) {
-        *err = fmt_err("coverage: %s", sqlite3_errmsg(db));
+        *err = strfmt("coverage: %s", sqlite3_errmsg(db));
         rc = COVSTORE_EFAIL;
     }
     sqlite3_finalize(st);
@@ -439,7 +425,7 @@ int covstore_load_layer(sqlite3 *db, const char *layout, const char *level, CovL
     if (rc == COVSTORE_OK && load_parents(db, L, err) != 0) rc = COVSTORE_EFAIL;
     if (rc == COVSTORE_OK && locate_institutions(db, L, err) != 0) rc = COVSTORE_EFAIL;
     if (rc != COVSTORE_OK) {
-        if (!*err) *err = fmt_err("coverage: out of memory");
+        if (!*err) *err = strfmt("coverage: out of memory");
         covstore_layer_free(L);
         return rc;
     }
@@ -479,7 +465,7 @@ int covstore_layer_get(sqlite3 *db, long long data_version, const char *layout, 
     int rc = layout && *layout ? pick_level(db, layout, level, lv, sizeof lv, err) : COVSTORE_EINVAL;
     if (rc != COVSTORE_OK) {
         pthread_mutex_unlock(&cache_lock);
-        if (!*err) *err = fmt_err("layout must name a layout");
+        if (!*err) *err = strfmt("layout must name a layout");
         return rc;
     }
     for (CovLayer **p = &cache_head; *p; p = &(*p)->next) {
@@ -559,7 +545,7 @@ static int check_list(const char *name, const char *list, const char *const *all
             char all[160] = "";
             for (int k = 0; allowed[k]; k++)
                 snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", k ? ", " : "", allowed[k]);
-            *err = fmt_err("%s must be a comma-separated list of %s; got '%.*s'", name, all, (int)(n > 60 ? 60 : n), p);
+            *err = strfmt("%s must be a comma-separated list of %s; got '%.*s'", name, all, (int)(n > 60 ? 60 : n), p);
             return COVSTORE_EINVAL;
         }
         if (!p[n]) return 0;
@@ -572,7 +558,7 @@ int covstore_check_filter(const CovFilter *f, char **err) {
     if (check_list("kind", f->kind, KINDS, err) || check_list("ownership", f->ownership, OWNERSHIPS, err))
         return COVSTORE_EINVAL;
     if (f->occupation && (!*f->occupation || strlen(f->occupation) > 200)) {
-        *err = fmt_err("occupation must be 1 to 200 bytes");
+        *err = strfmt("occupation must be 1 to 200 bytes");
         return COVSTORE_EINVAL;
     }
     return 0;
@@ -662,7 +648,7 @@ int covstore_load_sites(sqlite3 *db, const CovLayer *L, const CovFilter *f, CovS
     snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " ORDER BY i.code");
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        *err = fmt_err("coverage: %s", sqlite3_errmsg(db));
+        *err = strfmt("coverage: %s", sqlite3_errmsg(db));
         return COVSTORE_EFAIL;
     }
     int k = bind_list(st, 1, f->kind);
@@ -689,7 +675,7 @@ int covstore_load_sites(sqlite3 *db, const CovLayer *L, const CovFilter *f, CovS
     }
     sqlite3_finalize(st);
     if (step != SQLITE_DONE) {
-        *err = fmt_err("coverage: cannot read institutions (%s)", sqlite3_errstr(step));
+        *err = strfmt("coverage: cannot read institutions (%s)", sqlite3_errstr(step));
         covstore_sites_free(out);
         return COVSTORE_EFAIL;
     }
@@ -703,7 +689,7 @@ int covstore_prepare(sqlite3 *db, const char *layout, FILE *log, char **err) {
     sqlite3_stmt *layouts = NULL, *units = NULL, *ins = NULL;
     int rc = -1;
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        *err = fmt_err("coverage: %s", sqlite3_errmsg(db));
+        *err = strfmt("coverage: %s", sqlite3_errmsg(db));
         return -1;
     }
     if (sqlite3_prepare_v2(db, "SELECT name FROM layout WHERE ?1 IS NULL OR name = ?1 ORDER BY name", -1, &layouts,
@@ -716,7 +702,7 @@ int covstore_prepare(sqlite3 *db, const char *layout, FILE *log, char **err) {
                            "INSERT OR REPLACE INTO coverage_sample(unit_id, geom_crc, frame, target, spacing_m,"
                            " frame_area_km2, n, xy) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                            -1, &ins, NULL) != SQLITE_OK) {
-        *err = fmt_err("coverage: %s", sqlite3_errmsg(db));
+        *err = strfmt("coverage: %s", sqlite3_errmsg(db));
         goto done;
     }
     sqlite3_bind_text(layouts, 1, layout, -1, SQLITE_STATIC);
@@ -752,7 +738,7 @@ int covstore_prepare(sqlite3 *db, const char *layout, FILE *log, char **err) {
             size_t n = 0;
             if (cov_grid_sample(g, wkb, (size_t)len, COV_GRID_TARGET, &xy, &n, &area, &spacing, err) != 0) {
                 char *why = *err;
-                *err = fmt_err("unit %s of layout %s: %s", col_text(units, 1), name, why ? why : "cannot sample");
+                *err = strfmt("unit %s of layout %s: %s", col_text(units, 1), name, why ? why : "cannot sample");
                 free(why);
                 cov_grid_free(g);
                 goto done;
@@ -775,7 +761,7 @@ int covstore_prepare(sqlite3 *db, const char *layout, FILE *log, char **err) {
             sqlite3_bind_int64(ins, 7, (sqlite3_int64)n);
             sqlite3_bind_blob(ins, 8, blob, (int)(8 * n), free);
             if (sqlite3_step(ins) != SQLITE_DONE) {
-                *err = fmt_err("coverage: %s", sqlite3_errmsg(db));
+                *err = strfmt("coverage: %s", sqlite3_errmsg(db));
                 cov_grid_free(g);
                 goto done;
             }
@@ -788,7 +774,7 @@ int covstore_prepare(sqlite3 *db, const char *layout, FILE *log, char **err) {
         cov_grid_free(g);
     }
     if (layout && !found) {
-        *err = fmt_err("unknown layout '%s'", layout);
+        *err = strfmt("unknown layout '%s'", layout);
         goto done;
     }
     rc = 0;
@@ -797,10 +783,10 @@ done:
     sqlite3_finalize(units);
     sqlite3_finalize(ins);
     if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        *err = fmt_err("coverage: %s", sqlite3_errmsg(db));
+        *err = strfmt("coverage: %s", sqlite3_errmsg(db));
         rc = -1;
     }
     if (rc != 0) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    if (rc != 0 && !*err) *err = fmt_err("coverage: out of memory");
+    if (rc != 0 && !*err) *err = strfmt("coverage: out of memory");
     return rc;
 }

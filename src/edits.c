@@ -4,6 +4,7 @@
 #include "feature.h"
 #include "geojson.h"
 #include "store.h"
+#include "strfmt.h"
 #include "text.h"
 
 #include <cjson/cJSON.h>
@@ -381,6 +382,13 @@ static const char *str_or_null(const cJSON *props, const char *key) {
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s) {
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
 static int step_done(sqlite3_stmt *st) {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -402,13 +410,7 @@ static int snapshot_store(sqlite3 *db, const char *code, const cJSON *snap, long
     sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
     static const char *const keys[] = {"name", "address", "phone", "email", "website", "description",
                                        "location_precision"};
-    for (int i = 0; i < 7; i++) {
-        const char *v = str_or_null(props, keys[i]);
-        if (v)
-            sqlite3_bind_text(st, i + 2, v, -1, SQLITE_TRANSIENT);
-        else
-            sqlite3_bind_null(st, i + 2);
-    }
+    for (int i = 0; i < 7; i++) bind_text_or_null(st, i + 2, str_or_null(props, keys[i]));
     if (cJSON_GetArraySize(coords) == 2) {
         sqlite3_bind_double(st, 9, cJSON_GetArrayItem(coords, 0)->valuedouble);
         sqlite3_bind_double(st, 10, cJSON_GetArrayItem(coords, 1)->valuedouble);
@@ -427,13 +429,7 @@ static int snapshot_store(sqlite3 *db, const char *code, const cJSON *snap, long
         if (!st) return -1;
         sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
         static const char *const pk[] = {"occupation_code", "occupation_name", "level"};
-        for (int i = 0; i < 3; i++) {
-            const char *v = str_or_null(p, pk[i]);
-            if (v)
-                sqlite3_bind_text(st, i + 2, v, -1, SQLITE_TRANSIENT);
-            else
-                sqlite3_bind_null(st, i + 2);
-        }
+        for (int i = 0; i < 3; i++) bind_text_or_null(st, i + 2, str_or_null(p, pk[i]));
         const cJSON *q = cJSON_GetObjectItemCaseSensitive(p, "annual_quota");
         if (cJSON_IsNumber(q)) sqlite3_bind_int64(st, 5, (long long)q->valuedouble);
         if (step_done(st) != 0) return -1;
@@ -730,11 +726,29 @@ static void now_iso(char out[32]) {
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s) {
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
+/* What a stored change (audit entry, change request) holds besides its
+ * keys: both snapshots exactly, the JSON list of its fields, the time. */
+typedef struct ChangeTexts {
+    char *before, *after;
+    Buf fields;
+    char now[32];
+} ChangeTexts;
+
+/* Fill t (change_texts_free(t) is due either way); -1 when out of memory,
+ * also when `after` is NULL (a failed overlay). */
+static int change_texts(ChangeTexts *t, const cJSON *before, const cJSON *after, unsigned mask) {
+    t->before = print_value(before);
+    t->after = after ? print_value(after) : NULL;
+    buf_init(&t->fields);
+    fields_json(&t->fields, mask);
+    now_iso(t->now);
+    return t->before && t->after && !t->fields.oom ? 0 : -1;
+}
+
+static void change_texts_free(ChangeTexts *t) {
+    free(t->before);
+    free(t->after);
+    buf_free(&t->fields);
 }
 
 static void bind_id_or_null(sqlite3_stmt *st, int i, long long id) {
@@ -750,12 +764,9 @@ static int publish(sqlite3 *db, const char *code, const cJSON *before, const cJS
                    long long version_before, const EditActor *who, const char *action, long long change_id,
                    const char *comment, long long *version_after, EditError *e) {
     long long v = version_before + 1;
-    char *bt = print_value(before), *at = print_value(after), now[32];
-    Buf fields = BUF_INIT;
-    fields_json(&fields, mask);
-    now_iso(now);
+    ChangeTexts t;
     int rc = -1;
-    if (!bt || !at || fields.oom) {
+    if (change_texts(&t, before, after, mask) != 0) {
         oom(e);
         goto out;
     }
@@ -776,13 +787,13 @@ static int publish(sqlite3 *db, const char *code, const cJSON *before, const cJS
     bind_id_or_null(st, 3, who->account_id);
     sqlite3_bind_text(st, 4, who->email ? who->email : "system", -1, SQLITE_TRANSIENT);
     bind_id_or_null(st, 5, change_id);
-    sqlite3_bind_text(st, 6, fields.data, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, t.fields.data, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 7, version_before);
     sqlite3_bind_int64(st, 8, v);
-    sqlite3_bind_text(st, 9, bt, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 10, at, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 9, t.before, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 10, t.after, -1, SQLITE_TRANSIENT);
     bind_text_or_null(st, 11, comment && *comment ? comment : NULL);
-    sqlite3_bind_text(st, 12, now, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 12, t.now, -1, SQLITE_TRANSIENT);
     if (step_done(st) != 0) {
         db_fail(e, db);
         goto out;
@@ -817,9 +828,7 @@ static int publish(sqlite3 *db, const char *code, const cJSON *before, const cJS
     *version_after = v;
     rc = 0;
 out:
-    free(bt);
-    free(at);
-    buf_free(&fields);
+    change_texts_free(&t);
     return rc;
 }
 
@@ -862,6 +871,37 @@ static int rollback(sqlite3 *db) {
     return -1;
 }
 
+/* Commit, then list in out what was published and what waits. */
+static int commit_outcome(sqlite3 *db, unsigned published, unsigned pending, EditOutcome *out, EditError *e) {
+    if (commit(db, e) != 0) return -1;
+    fields_json(&out->published, published);
+    fields_json(&out->pending, pending);
+    close_array(&out->warnings);
+    return 0;
+}
+
+/* The published snapshot of `code` for an edit or a revert, in a
+ * transaction: its version goes to meta and out; with if_match, a stale
+ * version is a 412.  NULL after an error (404 when there is no such
+ * institution). */
+static cJSON *snapshot_for_write(sqlite3 *db, const char *code, const char *if_match, InstMeta *meta,
+                                 EditOutcome *out, EditError *e) {
+    int found;
+    cJSON *snap = snapshot_read(db, code, meta, &found);
+    if (!snap) {
+        found ? db_fail(e, db) : fail(e, 404, "NotFound", "no institution has the code '%.64s'", code);
+        return NULL;
+    }
+    out->version = meta->version;
+    if (if_match && !edits_if_match(if_match, code, meta->version)) {
+        fail(e, 412, "PreconditionFailed", "the institution changed since it was read (now version %lld)",
+             meta->version);
+        cJSON_Delete(snap);
+        return NULL;
+    }
+    return snap;
+}
+
 static int can_edit(const EditActor *who, const char *code, EditError *e) {
     if (who->admin || (who->institution && !strcmp(who->institution, code))) return 0;
     return fail(e, 403, "Forbidden", "a school account may edit only its own institution");
@@ -893,14 +933,11 @@ static int replace_request(sqlite3 *db, const char *code, const EditActor *who, 
     }
     if (!wait) return 0;
     cJSON *after = overlay(published, proposed, wait);
-    char *bt = print_value(published), *at = after ? print_value(after) : NULL, now[32];
+    ChangeTexts t;
+    int rc = -1, texts = change_texts(&t, published, after, wait);
     cJSON_Delete(after);
-    Buf fields = BUF_INIT;
-    fields_json(&fields, wait);
-    now_iso(now);
-    int rc = -1;
     sqlite3_stmt *st = NULL;
-    if (!bt || !at || fields.oom) {
+    if (texts != 0) {
         oom(e);
         goto out;
     }
@@ -914,12 +951,12 @@ static int replace_request(sqlite3 *db, const char *code, const EditActor *who, 
     sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
     bind_id_or_null(st, 2, who->account_id);
     sqlite3_bind_text(st, 3, who->email ? who->email : "system", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, fields.data, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, t.fields.data, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 5, reasons, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 6, version);
-    sqlite3_bind_text(st, 7, bt, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 8, at, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 9, now, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 7, t.before, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 8, t.after, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 9, t.now, -1, SQLITE_TRANSIENT);
     if (step_done(st) != 0) {
         db_fail(e, db);
         goto out;
@@ -927,9 +964,7 @@ static int replace_request(sqlite3 *db, const char *code, const EditActor *who, 
     *new_id = sqlite3_last_insert_rowid(db);
     rc = 0;
 out:
-    free(bt);
-    free(at);
-    buf_free(&fields);
+    change_texts_free(&t);
     return rc;
 }
 
@@ -966,23 +1001,13 @@ int edits_submit(sqlite3 *db, const EditActor *who, const EditRules *rules, cons
         return -1;
     }
     InstMeta meta;
-    int found;
-    cJSON *snap = snapshot_read(db, code, &meta, &found), *proposed = NULL, *target = NULL;
+    cJSON *snap = snapshot_for_write(db, code, if_match, &meta, out, e), *proposed = NULL, *target = NULL;
     char *open_after = NULL;
     Buf reasons = BUF_INIT;
     int rc = -1;
-    if (!snap) {
-        found ? db_fail(e, db) : fail(e, 404, "NotFound", "no institution has the code '%.64s'", code);
-        goto out;
-    }
-    out->version = meta.version;
+    if (!snap) goto out;
     if (!if_match) {
         fail(e, 428, "PreconditionRequired", "send If-Match with the item's ETag");
-        goto out;
-    }
-    if (!edits_if_match(if_match, code, meta.version)) {
-        fail(e, 412, "PreconditionFailed", "the institution changed since it was read (now version %lld)",
-             meta.version);
         goto out;
     }
     /* A school's pending proposal is the base its next edit builds on. */
@@ -1024,11 +1049,7 @@ int edits_submit(sqlite3 *db, const EditActor *who, const EditRules *rules, cons
         db_fail(e, db);
         goto out;
     }
-    if (commit(db, e) != 0) goto out;
-    fields_json(&out->published, now_mask);
-    fields_json(&out->pending, wait);
-    close_array(&out->warnings);
-    rc = 0;
+    rc = commit_outcome(db, now_mask, wait, out, e);
 out:
     if (rc != 0) rollback(db);
     cJSON_Delete(patch);
@@ -1125,11 +1146,7 @@ int edits_decide(sqlite3 *db, const EditActor *who, const EditRules *rules, long
         db_fail(e, db);
         goto out;
     }
-    if (commit(db, e) != 0) goto out;
-    fields_json(&out->published, published_now);
-    fields_json(&out->pending, 0);
-    close_array(&out->warnings);
-    rc = 0;
+    rc = commit_outcome(db, published_now, 0, out, e);
 out:
     if (rc != 0) rollback(db);
     cJSON_Delete(before);
@@ -1165,20 +1182,11 @@ int edits_revert(sqlite3 *db, const EditActor *who, const EditRules *rules, cons
     (void)rules;
     if (!who->admin) return fail(e, 403, "Forbidden", "only an admin reverts an institution");
     if (begin(db, e) != 0) return -1;
-    int rc = -1, found;
+    int rc = -1;
     InstMeta meta;
-    cJSON *snap = snapshot_read(db, code, &meta, &found), *target = NULL;
+    cJSON *snap = snapshot_for_write(db, code, if_match, &meta, out, e), *target = NULL;
     char *text = NULL;
-    if (!snap) {
-        found ? db_fail(e, db) : fail(e, 404, "NotFound", "no institution has the code '%.64s'", code);
-        goto out;
-    }
-    out->version = meta.version;
-    if (if_match && !edits_if_match(if_match, code, meta.version)) {
-        fail(e, 412, "PreconditionFailed", "the institution changed since it was read (now version %lld)",
-             meta.version);
-        goto out;
-    }
+    if (!snap) goto out;
     text = snapshot_at(db, code, version);
     target = text ? cJSON_Parse(text) : NULL;
     if (!target) {
@@ -1188,11 +1196,7 @@ int edits_revert(sqlite3 *db, const EditActor *who, const EditRules *rules, cons
     unsigned mask = diff_fields(snap, target);
     if (mask && publish(db, code, snap, target, mask, meta.version, who, "revert", 0, comment, &out->version, e) != 0)
         goto out;
-    if (commit(db, e) != 0) goto out;
-    fields_json(&out->published, mask);
-    fields_json(&out->pending, 0);
-    close_array(&out->warnings);
-    rc = 0;
+    rc = commit_outcome(db, mask, 0, out, e);
 out:
     if (rc != 0) rollback(db);
     cJSON_Delete(snap);
@@ -1207,6 +1211,24 @@ out:
     "SELECT r.id, r.institution_code, i.name, r.author, r.status, r.fields, r.reasons, r.base_version," \
     " r.created_at, r.decider, r.decided_at, r.comment, r.before, r.after"                          \
     " FROM change_request r LEFT JOIN institution i ON i.code = r.institution_code "
+
+/* ,"name":text for each of the n names, from the columns from `col` on. */
+static void text_members(Buf *b, sqlite3_stmt *st, int col, const char *const *names, int n) {
+    for (int i = 0; i < n; i++) {
+        buf_putc(b, ',');
+        json_str(b, names[i]);
+        buf_putc(b, ':');
+        json_str(b, (const char *)sqlite3_column_text(st, col + i));
+    }
+}
+
+/* ,"before":…,"after":… from the snapshot columns col and col + 1. */
+static void before_after_members(Buf *b, sqlite3_stmt *st, int col) {
+    buf_puts(b, ",\"before\":");
+    edits_write_snapshot(b, (const char *)sqlite3_column_text(st, col));
+    buf_puts(b, ",\"after\":");
+    edits_write_snapshot(b, (const char *)sqlite3_column_text(st, col + 1));
+}
 
 static void write_change(Buf *b, sqlite3_stmt *st) {
     static const char *const names[] = {"id", "institution_code", "institution_name", "author", "status"};
@@ -1227,16 +1249,8 @@ static void write_change(Buf *b, sqlite3_stmt *st) {
     buf_puts(b, ",\"base_version\":");
     json_int(b, sqlite3_column_int64(st, 7));
     static const char *const tail[] = {"created_at", "decider", "decided_at", "comment"};
-    for (int i = 0; i < 4; i++) {
-        buf_putc(b, ',');
-        json_str(b, tail[i]);
-        buf_putc(b, ':');
-        json_str(b, (const char *)sqlite3_column_text(st, 8 + i));
-    }
-    buf_puts(b, ",\"before\":");
-    edits_write_snapshot(b, (const char *)sqlite3_column_text(st, 12));
-    buf_puts(b, ",\"after\":");
-    edits_write_snapshot(b, (const char *)sqlite3_column_text(st, 13));
+    text_members(b, st, 8, tail, 4);
+    before_after_members(b, st, 12);
     buf_putc(b, '}');
 }
 
@@ -1311,12 +1325,7 @@ int edits_history_json(sqlite3 *db, const char *code, Buf *out) {
         buf_puts(out, n++ ? ",{\"id\":" : "{\"id\":");
         json_int(out, sqlite3_column_int64(st, 0));
         static const char *const text_cols[] = {"action", "actor", "at"};
-        for (int i = 0; i < 3; i++) {
-            buf_putc(out, ',');
-            json_str(out, text_cols[i]);
-            buf_putc(out, ':');
-            json_str(out, (const char *)sqlite3_column_text(st, 1 + i));
-        }
+        text_members(out, st, 1, text_cols, 3);
         buf_puts(out, ",\"fields\":");
         edits_write_snapshot(out, (const char *)sqlite3_column_text(st, 4));
         buf_puts(out, ",\"version_before\":");
@@ -1330,10 +1339,7 @@ int edits_history_json(sqlite3 *db, const char *code, Buf *out) {
             json_int(out, sqlite3_column_int64(st, 7));
         buf_puts(out, ",\"comment\":");
         json_str(out, (const char *)sqlite3_column_text(st, 8));
-        buf_puts(out, ",\"before\":");
-        edits_write_snapshot(out, (const char *)sqlite3_column_text(st, 9));
-        buf_puts(out, ",\"after\":");
-        edits_write_snapshot(out, (const char *)sqlite3_column_text(st, 10));
+        before_after_members(out, st, 9);
         buf_putc(out, '}');
     }
     sqlite3_reset(st);
@@ -1389,28 +1395,25 @@ int edits_ingest_audit(sqlite3 *db, EditsIngestAudit *list, int ok) {
         cJSON *after = ok && rc == 0 ? snapshot_read(db, a->code, &meta, &found) : NULL;
         cJSON *before = after ? cJSON_Parse(a->before) : NULL;
         if (after && before && meta.version != a->version) {
-            char *bt = print_value(before), *at = print_value(after);
-            Buf fields = BUF_INIT;
-            fields_json(&fields, diff_fields(before, after));
+            ChangeTexts t;
+            int texts = change_texts(&t, before, after, diff_fields(before, after));
             sqlite3_stmt *st = store_prepare_cached(
                 db, "INSERT INTO audit_log(institution_code, action, actor, fields, version_before, version_after,"
                     " before, after, at) VALUES (?1, 'ingest', ?2, ?3, ?4, ?5, ?6, ?7,"
                     " strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
-            if (st && bt && at && !fields.oom) {
+            if (st && texts == 0) {
                 sqlite3_bind_text(st, 1, a->code, -1, SQLITE_TRANSIENT);
                 sqlite3_bind_text(st, 2, ingest.email, -1, SQLITE_STATIC);
-                sqlite3_bind_text(st, 3, fields.data, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_text(st, 3, t.fields.data, -1, SQLITE_TRANSIENT);
                 sqlite3_bind_int64(st, 4, a->version);
                 sqlite3_bind_int64(st, 5, meta.version);
-                sqlite3_bind_text(st, 6, bt, -1, SQLITE_TRANSIENT);
-                sqlite3_bind_text(st, 7, at, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_text(st, 6, t.before, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_text(st, 7, t.after, -1, SQLITE_TRANSIENT);
                 if (step_done(st) != 0) rc = -1;
             } else {
                 rc = -1;
             }
-            free(bt);
-            free(at);
-            buf_free(&fields);
+            change_texts_free(&t);
         } else if (ok && rc == 0 && (!after ? found : !before)) {
             rc = -1;
         }
@@ -1453,16 +1456,6 @@ static int drop_marker(sqlite3 *db, const char *code, const char *field) {
     return step_done(st);
 }
 
-static char *note_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *note_printf(const char *fmt, ...) {
-    char *s = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0) s = NULL;
-    va_end(ap);
-    return s;
-}
-
 int edits_reconcile_text(sqlite3 *db, const char *code, const char *field, char **value, EditsPrefer prefer,
                          char **note) {
     *note = NULL;
@@ -1475,7 +1468,7 @@ int edits_reconcile_text(sqlite3 *db, const char *code, const char *field, char 
     int rc = 0;
     if (!same) {
         rc = 1;
-        *note = note_printf("%s: the file has %s%s%s, the approved edit has %s%s%s; kept the %s", field,
+        *note = strfmt("%s: the file has %s%s%s, the approved edit has %s%s%s; kept the %s", field,
                             fv ? "\"" : "", fv ? fv : "nothing", fv ? "\"" : "", ev ? "\"" : "", ev ? ev : "nothing",
                             ev ? "\"" : "", prefer == EDITS_PREFER_FILE ? "file's value" : "edit");
         if (prefer == EDITS_PREFER_FILE) {
@@ -1511,7 +1504,7 @@ int edits_reconcile_location(sqlite3 *db, const char *code, int *has_point, doub
         char fpos[64] = "no location", epos[64] = "no location";
         if (*has_point) snprintf(fpos, sizeof fpos, "(%.7f, %.7f)", *lon, *lat);
         if (ehas) snprintf(epos, sizeof epos, "(%.7f, %.7f)", elon, elat);
-        *note = note_printf("location: the file has %s, the approved edit has %s; kept the %s", fpos, epos,
+        *note = strfmt("location: the file has %s, the approved edit has %s; kept the %s", fpos, epos,
                             prefer == EDITS_PREFER_FILE ? "file's value" : "edit");
         if (prefer == EDITS_PREFER_FILE) {
             if (drop_marker(db, code, "location") != 0) rc = -1;

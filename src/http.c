@@ -12,6 +12,7 @@
 #include "http.h"
 #include "cache.h"
 #include "geojson.h"
+#include "strfmt.h"
 #include "text.h"
 
 #include <arpa/inet.h>
@@ -778,28 +779,22 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 
 /* ------------------------------------------------------------ start/stop */
 
-static char *dup_err(const char *fmt, const char *a, const char *b) {
-    char *s = NULL;
-    if (asprintf(&s, fmt, a, b) < 0) s = NULL;
-    return s;
-}
-
 Server *http_start(const Config *config, StorePool *pool, const Route *routes, char **err) {
     *err = NULL;
     if (sodium_init() < 0) {
-        *err = dup_err("%s%s", "libsodium failed to initialise", "");
+        *err = strfmt("libsodium failed to initialise");
         return NULL;
     }
     Server *s = calloc(1, sizeof *s);
     if (!s) {
-        *err = dup_err("%s%s", "out of memory", "");
+        *err = strfmt("out of memory");
         return NULL;
     }
     s->config = config;
     s->pool = pool;
     s->routes = routes;
     if (config->web_dir[0] && !realpath(config->web_dir, s->web_root)) {
-        *err = dup_err("web directory %s: %s", config->web_dir, strerror(errno));
+        *err = strfmt("web directory %s: %s", config->web_dir, strerror(errno));
         free(s);
         return NULL;
     }
@@ -812,7 +807,7 @@ Server *http_start(const Config *config, StorePool *pool, const Route *routes, c
     struct addrinfo *ai = NULL;
     int gai = getaddrinfo(config->bind, portstr, &hints, &ai);
     if (gai != 0) {
-        *err = dup_err("bind address %s: %s", config->bind, gai_strerror(gai));
+        *err = strfmt("bind address %s: %s", config->bind, gai_strerror(gai));
         cache_free(s->tile_cache);
         free(s);
         return NULL;
@@ -835,7 +830,7 @@ Server *http_start(const Config *config, StorePool *pool, const Route *routes, c
         MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->daemon) {
-        *err = dup_err("cannot listen on %s port %s (address in use or not available)", config->bind, portstr);
+        *err = strfmt("cannot listen on %s port %s (address in use or not available)", config->bind, portstr);
         cache_free(s->tile_cache);
         free(s);
         return NULL;

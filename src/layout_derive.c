@@ -7,6 +7,7 @@
 #include "coverage_grid.h"
 #include "gdal_out.h"
 #include "store.h"
+#include "strfmt.h"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -19,20 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *fmt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_err(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    if (!s) return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
 /* Run SQL built with sqlite3_mprintf conventions (%Q quotes). */
 static int exec(sqlite3 *db, char **err, const char *fmt, ...) {
     va_list ap;
@@ -41,7 +28,7 @@ static int exec(sqlite3 *db, char **err, const char *fmt, ...) {
     va_end(ap);
     char *msg = NULL;
     int rc = sql ? sqlite3_exec(db, sql, NULL, NULL, &msg) : SQLITE_NOMEM;
-    if (rc != SQLITE_OK && !*err) *err = fmt_err("%s (in: %.300s)", msg ? msg : sqlite3_errstr(rc), sql ? sql : "");
+    if (rc != SQLITE_OK && !*err) *err = strfmt("%s (in: %.300s)", msg ? msg : sqlite3_errstr(rc), sql ? sql : "");
     sqlite3_free(msg);
     sqlite3_free(sql);
     return rc == SQLITE_OK ? 0 : -1;
@@ -95,7 +82,7 @@ static void list_free(char **v) {
 
 static int field_index(OGRFeatureDefnH d, const char *name, const char *what, const char *path, char **err) {
     int k = OGR_FD_GetFieldIndex(d, name);
-    if (k < 0) *err = fmt_err("%s: no column '%s' (%s)", path, name, what);
+    if (k < 0) *err = strfmt("%s: no column '%s' (%s)", path, name, what);
     return k;
 }
 
@@ -104,7 +91,7 @@ static int field_index(OGRFeatureDefnH d, const char *name, const char *what, co
 static int load_members(sqlite3 *db, const DeriveOptions *o, char **err) {
     OGRDataSourceH ds = OGROpen(o->members_path, 0, NULL);
     if (!ds) {
-        *err = fmt_err("cannot read %s: %s", o->members_path, CPLGetLastErrorMsg());
+        *err = strfmt("cannot read %s: %s", o->members_path, CPLGetLastErrorMsg());
         return -1;
     }
     OGRLayerH layer = OGR_DS_GetLayer(ds, 0);
@@ -112,7 +99,7 @@ static int load_members(sqlite3 *db, const DeriveOptions *o, char **err) {
     int rc = -1;
     sqlite3_stmt *nu = NULL, *mem = NULL;
     if (!d) {
-        *err = fmt_err("%s has no table", o->members_path);
+        *err = strfmt("%s has no table", o->members_path);
         goto done;
     }
     int k_code = field_index(d, o->code_col, "new code", o->members_path, err);
@@ -128,7 +115,7 @@ static int load_members(sqlite3 *db, const DeriveOptions *o, char **err) {
         goto done;
     if (sqlite3_prepare_v2(db, "INSERT INTO nu VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &nu, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "INSERT INTO mem VALUES (?1, ?2)", -1, &mem, NULL) != SQLITE_OK) {
-        *err = fmt_err("%s", sqlite3_errmsg(db));
+        *err = strfmt("%s", sqlite3_errmsg(db));
         goto done;
     }
     OGRFeatureH f;
@@ -153,7 +140,7 @@ static int load_members(sqlite3 *db, const DeriveOptions *o, char **err) {
             else sqlite3_bind_null(nu, 4 + j);
         int bad = !*code || sqlite3_step(nu) != SQLITE_DONE;
         if (bad) {
-            *err = fmt_err("%s row %ld: code '%s' empty or listed twice", o->members_path, row, code);
+            *err = strfmt("%s row %ld: code '%s' empty or listed twice", o->members_path, row, code);
             OGR_F_Destroy(f);
             goto done;
         }
@@ -167,7 +154,7 @@ static int load_members(sqlite3 *db, const DeriveOptions *o, char **err) {
             sqlite3_bind_text(mem, 1, code, -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(mem, 2, items[j], -1, SQLITE_TRANSIENT);
             if (sqlite3_step(mem) != SQLITE_DONE) {
-                *err = fmt_err("%s row %ld: old unit %s is listed by two new units", o->members_path, row, items[j]);
+                *err = strfmt("%s row %ld: old unit %s is listed by two new units", o->members_path, row, items[j]);
                 bad = 1;
                 break;
             }
@@ -212,7 +199,7 @@ static int assign_leftovers(sqlite3 *db, FILE *log, char **err) {
         sqlite3_prepare_v2(db, "UPDATE u SET g = ST_Union(g, (SELECT g FROM src WHERE code = ?2)) WHERE code = ?1",
                            -1, &grow, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "INSERT INTO absorbed VALUES (?1, ?2, ?3, ?4)", -1, &note, NULL) != SQLITE_OK) {
-        *err = fmt_err("%s", sqlite3_errmsg(db));
+        *err = strfmt("%s", sqlite3_errmsg(db));
         goto done;
     }
     for (int pass = 0;; pass++) {
@@ -242,7 +229,7 @@ static int assign_leftovers(sqlite3 *db, FILE *log, char **err) {
             sqlite3_bind_double(note, 3, len);
             sqlite3_bind_int(note, 4, same);
             if (sqlite3_step(grow) != SQLITE_DONE || sqlite3_step(note) != SQLITE_DONE) {
-                *err = fmt_err("%s", sqlite3_errmsg(db));
+                *err = strfmt("%s", sqlite3_errmsg(db));
                 list_free(codes);
                 goto done;
             }
@@ -252,7 +239,7 @@ static int assign_leftovers(sqlite3 *db, FILE *log, char **err) {
             assigned++;
         }
         if (remaining && !assigned)
-            *err = fmt_err("%d old unit(s) share no border with any new unit (first: %s)", remaining, codes[0]);
+            *err = strfmt("%d old unit(s) share no border with any new unit (first: %s)", remaining, codes[0]);
         list_free(codes);
         if (!remaining) break;
         if (!assigned) goto done;
@@ -278,7 +265,7 @@ static int clip_disjoint(sqlite3 *db, char **err) {
         return -1;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "SELECT code FROM u ORDER BY code", -1, &st, NULL) != SQLITE_OK) {
-        *err = fmt_err("%s", sqlite3_errmsg(db));
+        *err = strfmt("%s", sqlite3_errmsg(db));
         return -1;
     }
     size_t n = 0;
@@ -335,7 +322,7 @@ static int fill_gaps(sqlite3 *db, FILE *log, char **err) {
                            " ORDER BY (coalesce(short, 0) >= ?2 / 2) DESC,"
                            "  CASE WHEN coalesce(short, 0) >= ?2 / 2 THEN short ELSE len END DESC, ub.code LIMIT 1",
                            -1, &pick, NULL) != SQLITE_OK) {
-        *err = fmt_err("%s", sqlite3_errmsg(db));
+        *err = strfmt("%s", sqlite3_errmsg(db));
         goto done;
     }
     sqlite3_bind_double(big, 1, DERIVE_GAP_MATCH_M2);
@@ -392,7 +379,7 @@ static OGRLayerH create_geojson(const char *path, const char *name, GDALDatasetH
     GDALDriverH drv = GDALGetDriverByName("GeoJSON");
     *ds = drv ? GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, NULL) : NULL;
     if (!*ds) {
-        *err = fmt_err("cannot create %s: %s", path, CPLGetLastErrorMsg());
+        *err = strfmt("cannot create %s: %s", path, CPLGetLastErrorMsg());
         return NULL;
     }
     OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
@@ -402,7 +389,7 @@ static OGRLayerH create_geojson(const char *path, const char *name, GDALDatasetH
      * off the grid, and rounding them again would pinch slivers anew. */
     OGRLayerH l = GDALDatasetCreateLayer(*ds, name, srs, wkbMultiPolygon, NULL);
     OSRDestroySpatialReference(srs);
-    if (!l) *err = fmt_err("cannot create a layer in %s", path);
+    if (!l) *err = strfmt("cannot create a layer in %s", path);
     return l;
 }
 
@@ -437,7 +424,7 @@ static int write_geojson(sqlite3 *db, const char *out_path, const char *name, co
     sqlite3_stmt *st = NULL;
     int rc = 0;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        *err = fmt_err("%s", sqlite3_errmsg(db));
+        *err = strfmt("%s", sqlite3_errmsg(db));
         rc = -1;
     }
     while (!rc && sqlite3_step(st) == SQLITE_ROW) {
@@ -449,7 +436,7 @@ static int write_geojson(sqlite3 *db, const char *out_path, const char *name, co
             OGR_F_SetGeometryDirectly(f, g);
         }
         if (OGR_L_CreateFeature(l, f) != OGRERR_NONE) {
-            *err = fmt_err("cannot write %s: %s", out_path, CPLGetLastErrorMsg());
+            *err = strfmt("cannot write %s: %s", out_path, CPLGetLastErrorMsg());
             rc = -1;
         }
         OGR_F_Destroy(f);
@@ -469,7 +456,7 @@ static int write_apportion(sqlite3 *db, const DeriveOptions *o, char **err) {
     GDALDatasetH ds = drv ? GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, NULL) : NULL;
     OGRLayerH l = ds ? GDALDatasetCreateLayer(ds, "population", NULL, wkbNone, NULL) : NULL;
     if (!l) {
-        *err = fmt_err("cannot create %s: %s", o->out_apportion, CPLGetLastErrorMsg());
+        *err = strfmt("cannot create %s: %s", o->out_apportion, CPLGetLastErrorMsg());
         if (ds) GDALClose(ds);
         return -1;
     }
@@ -492,7 +479,7 @@ static int write_apportion(sqlite3 *db, const DeriveOptions *o, char **err) {
     sqlite3_stmt *st = NULL;
     int rc = 0;
     if (!sql || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        *err = fmt_err("%s", sqlite3_errmsg(db));
+        *err = strfmt("%s", sqlite3_errmsg(db));
         rc = -1;
     }
     while (!rc && sqlite3_step(st) == SQLITE_ROW) {
@@ -526,7 +513,7 @@ int layout_derive(sqlite3 *db, const DeriveOptions *o, FILE *log, char **err) {
                            "SELECT min(MbrMinX(geom)), min(MbrMinY(geom)), max(MbrMaxX(geom)), max(MbrMaxY(geom)),"
                            " count(*) FROM admin_unit WHERE layout = ?1 AND level_name = ?2",
                            -1, &st, NULL) != SQLITE_OK) {
-        *err = fmt_err("%s", sqlite3_errmsg(db));
+        *err = strfmt("%s", sqlite3_errmsg(db));
         return -1;
     }
     sqlite3_bind_text(st, 1, o->from_layout, -1, SQLITE_STATIC);
@@ -535,7 +522,7 @@ int layout_derive(sqlite3 *db, const DeriveOptions *o, FILE *log, char **err) {
     for (int k = 0; k < 4; k++) bbox[k] = sqlite3_column_double(st, k);
     sqlite3_finalize(st);
     if (!units) {
-        *err = fmt_err("layout '%s' has no %s units to derive from", o->from_layout, o->level);
+        *err = strfmt("layout '%s' has no %s units to derive from", o->from_layout, o->level);
         return -1;
     }
     CovGrid *g = cov_grid_new(0.5 * (bbox[0] + bbox[2]), 0.5 * (bbox[1] + bbox[3]), err);
@@ -568,7 +555,7 @@ int layout_derive(sqlite3 *db, const DeriveOptions *o, FILE *log, char **err) {
                            " WHERE code NOT IN (SELECT new_code FROM mem) LIMIT 1",
                            -1, &chk, NULL) == SQLITE_OK &&
         sqlite3_step(chk) == SQLITE_ROW) {
-        *err = fmt_err("%s: %s", o->members_path, col_text(chk, 0));
+        *err = strfmt("%s: %s", o->members_path, col_text(chk, 0));
         sqlite3_finalize(chk);
         return -1;
     }
@@ -661,7 +648,7 @@ int layout_derive(sqlite3 *db, const DeriveOptions *o, FILE *log, char **err) {
     free(*err);
     *err = NULL;
     if (!(rel <= DERIVE_MAX_AREA_GAP) || !(overlap_km2 <= DERIVE_MAX_OVERLAP * frame_km2) || invalid > 0) {
-        *err = fmt_err("tiling check failed: area difference %.3f %%, overlap %.6f km2, %.0f invalid", 100 * rel,
+        *err = strfmt("tiling check failed: area difference %.3f %%, overlap %.6f km2, %.0f invalid", 100 * rel,
                        overlap_km2, invalid);
         return 1;
     }
@@ -677,7 +664,7 @@ int layout_set_population(sqlite3 *db, const char *layout, const char *level, co
     OGRDataSourceH ds = OGROpen(path, 0, NULL);
     OGRLayerH l = ds ? OGR_DS_GetLayer(ds, 0) : NULL;
     if (!l) {
-        *err = fmt_err("cannot read %s: %s", path, CPLGetLastErrorMsg());
+        *err = strfmt("cannot read %s: %s", path, CPLGetLastErrorMsg());
         if (ds) OGR_DS_Destroy(ds);
         return -1;
     }
@@ -685,7 +672,7 @@ int layout_set_population(sqlite3 *db, const char *layout, const char *level, co
     int kc = OGR_FD_GetFieldIndex(d, "code"), kp = OGR_FD_GetFieldIndex(d, "population"),
         ky = OGR_FD_GetFieldIndex(d, "population_year");
     if (kc < 0 || kp < 0) {
-        *err = fmt_err("%s needs columns code and population", path);
+        *err = strfmt("%s needs columns code and population", path);
         OGR_DS_Destroy(ds);
         return -1;
     }
@@ -701,7 +688,7 @@ int layout_set_population(sqlite3 *db, const char *layout, const char *level, co
                            -1, &up, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "SELECT 1 FROM admin_unit WHERE layout = ?1 AND level_name = ?2 AND code = ?3", -1,
                            &has, NULL) != SQLITE_OK) {
-        *err = fmt_err("%s", sqlite3_errmsg(db));
+        *err = strfmt("%s", sqlite3_errmsg(db));
         goto done;
     }
     OGRFeatureH f;
@@ -722,7 +709,7 @@ int layout_set_population(sqlite3 *db, const char *layout, const char *level, co
         const char *base = strrchr(path, '/');
         sqlite3_bind_text(up, 6, base ? base + 1 : path, -1, SQLITE_TRANSIENT);
         int ok = sqlite3_step(has) == SQLITE_ROW && sqlite3_step(up) == SQLITE_DONE;
-        if (!ok) *err = fmt_err("%s: no %s unit %s in layout %s", path, level, code, layout);
+        if (!ok) *err = strfmt("%s: no %s unit %s in layout %s", path, level, code, layout);
         else if (sqlite3_changes(db)) updated++;
         else unchanged++;
         OGR_F_Destroy(f);
@@ -731,7 +718,7 @@ int layout_set_population(sqlite3 *db, const char *layout, const char *level, co
     /* data_version moves only when something changed (re-runs are no-ops) */
     if ((updated && store_bump_data_version(db) != SQLITE_OK) ||
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        *err = fmt_err("%s", sqlite3_errmsg(db));
+        *err = strfmt("%s", sqlite3_errmsg(db));
         goto done;
     }
     if (log)

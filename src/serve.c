@@ -6,6 +6,7 @@
 #include "api_features.h"
 #include "api_search.h"
 #include "api_tiles.h"
+#include "cliopt.h"
 #include "collections.h"
 #include "commands.h"
 #include "config.h"
@@ -164,22 +165,6 @@ typedef struct Options {
     int debug, help;
 } Options;
 
-/* "--name value" or "--name=value".  Returns 1 and sets *value when argv[*i]
- * is that option (advancing *i past a separate value), 0 when it is not,
- * -1 when its value is missing. */
-static int take(int argc, char **argv, int *i, const char *name, const char **value) {
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n)) return 0;
-    if (argv[*i][n] == '=') {
-        *value = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n]) return 0;
-    if (*i + 1 >= argc) return -1;
-    *value = argv[++*i];
-    return 1;
-}
-
 static int parse_options(int argc, char **argv, Options *o) {
     static const struct { const char *name; size_t offset; } valued[] = {
         {"--db", offsetof(Options, db)},     {"--bind", offsetof(Options, bind)},
@@ -199,11 +184,8 @@ static int parse_options(int argc, char **argv, Options *o) {
         int matched = 0;
         for (size_t k = 0; k < sizeof valued / sizeof valued[0] && !matched; k++) {
             const char **slot = (const char **)((char *)o + valued[k].offset);
-            matched = take(argc, argv, &i, valued[k].name, slot);
-            if (matched < 0) {
-                fprintf(stderr, "vetmap serve: %s needs a value\n", valued[k].name);
-                return -1;
-            }
+            matched = cliopt_take("vetmap serve", argc, argv, &i, valued[k].name, slot);
+            if (matched < 0) return -1;
         }
         if (!matched) {
             fprintf(stderr, "vetmap serve: unknown option '%s' (see --help)\n", argv[i]);

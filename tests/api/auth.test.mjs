@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BIN, buildDb, copyDb, removeDir, request, sqlite, startServer, tmpDir } from './lib/server.mjs';
+import { BIN, addUser, buildDb, copyDb, removeDir, request, sqlite, startServer, tmpDir } from './lib/server.mjs';
 
 const PASSWORDS = {
   admin: 'admin-passphrase-42',
@@ -84,10 +84,11 @@ before(async () => {
     .trim().split('\n');
   assert.equal(codes.length, 2, 'the test data needs two institutions with a commune and a location');
   [A, B] = codes;
-  cli(['user', 'add', '--db', db, '--role', 'admin', '--email', EMAILS.admin, '--password-stdin'], PASSWORDS.admin + '\n');
-  cli(['user', 'add', '--db', db, '--role', 'school', '--institution', A, '--email', EMAILS.a, '--password-stdin'], PASSWORDS.a + '\n');
-  cli(['user', 'add', '--db', db, '--role', 'school', '--institution', B, '--email', EMAILS.b, '--password-stdin'], PASSWORDS.b + '\n');
-  cli(['user', 'add', '--db', db, '--role', 'school', '--institution', B, '--email', EMAILS.lock, '--password-stdin'], PASSWORDS.lock + '\n');
+  const who = (k) => ({ email: EMAILS[k], password: PASSWORDS[k] });
+  addUser(db, 'admin', who('admin'));
+  addUser(db, 'school', who('a'), ['--institution', A]);
+  addUser(db, 'school', who('b'), ['--institution', B]);
+  addUser(db, 'school', who('lock'), ['--institution', B]);
   const config = writeConfig('main.conf.json', {
     session_ttl_s: 3600, login_max_failures: 3, login_lockout_s: 600, login_ip_max_failures: 1000,
     edit_publish_fields: 'phone,email,website,location,name', edit_max_move_m: 200,

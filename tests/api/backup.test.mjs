@@ -5,12 +5,12 @@
 // is served at once with a higher data_version.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, openSync, readFileSync, writeSync, closeSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { BIN, buildDb, removeDir, request, sqlite, startServer, tmpDir } from './lib/server.mjs';
+import { BIN, addUser, buildDb, login, removeDir, request, sqlite, startServer, tmpDir } from './lib/server.mjs';
 
 const execFileP = promisify(execFile);
 const ADMIN = { email: 'backup-admin@example.test', password: 'backup-admin-passphrase' };
@@ -21,14 +21,6 @@ let db;
 let server;
 let code;
 let session;   // {cookie, csrf}
-
-async function login() {
-  const r = await request(`${server.base}/api/session`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(ADMIN),
-  });
-  assert.equal(r.status, 200, r.text);
-  return { cookie: [].concat(r.headers['set-cookie'])[0].split(';')[0], csrf: r.json().csrf_token };
-}
 
 /** One committed admin edit of the phone; resolves to the new version. */
 async function edit(phone) {
@@ -49,10 +41,9 @@ before(async () => {
   dir = tmpDir('vetmap-backup-');
   db = await buildDb(dir);
   code = one(db, 'SELECT code FROM institution ORDER BY code LIMIT 1;');
-  execFileSync(BIN, ['user', 'add', '--db', db, '--role', 'admin', '--email', ADMIN.email, '--password-stdin'],
-    { input: ADMIN.password + '\n' });
+  addUser(db, 'admin', ADMIN);
   server = await startServer({ db });
-  session = await login();
+  session = await login(server.base, ADMIN);
 });
 
 after(async () => {
@@ -178,7 +169,7 @@ test('restore into the database a server is using: served at once, data_version 
   assert.equal(item.json().properties.phone, '0204 300 000');
   assert.equal(integrity(db), 'ok');
   // The server still writes after the restore (its writer connection survives it).
-  session = await login();
+  session = await login(server.base, ADMIN);
   await edit('0204 300 111');
   assert.equal((await request(`${server.base}/api/collections/institutions/items/${code}`)).json().properties.phone, '0204 300 111');
 });

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import {
   BIN, ROOT, buildDb, getJson, ingest, removeDir, request, sqlite, startServer, tmpDir,
 } from './lib/server.mjs';
+import { assertJsonError } from './lib/checks.mjs';
 
 const run = promisify(execFile);
 const FX = path.join(ROOT, 'tests', 'fixtures', 'coverage');
@@ -46,15 +47,6 @@ async function coverage(srv, query) {
 }
 
 const byCode = (fc) => Object.fromEntries(fc.features.map((f) => [f.properties.code, f.properties]));
-
-function assertJsonError(r, status = 400) {
-  assert.equal(r.status, status, r.text);
-  assert.match(r.headers['content-type'], /^application\/json/);
-  const e = r.json();
-  assert.equal(typeof e.code, 'string');
-  assert.equal(typeof e.description, 'string');
-  return e;
-}
 
 describe('the hand-computable fixture', () => {
   it('R = 3 km: every unit and the summary as computed by hand', async () => {

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   allItems, buildDb, copyDb, getJson, removeDir, request, sqlite, startServer, tmpDir,
 } from './lib/server.mjs';
+import { assertJsonError, decimals, positions } from './lib/checks.mjs';
 
 const GEO = 'application/geo+json';
 const INSTITUTION_PROPS = ['code', 'name', 'kind', 'ownership', 'governing_body', 'address', 'commune_code',
@@ -30,27 +31,7 @@ after(async () => {
   removeDir(dir);
 });
 
-function assertJsonError(r, status) {
-  assert.equal(r.status, status, r.text);
-  assert.match(r.headers['content-type'], /^application\/json/);
-  const e = r.json();
-  assert.equal(typeof e.code, 'string');
-  assert.ok(e.code.length > 0);
-  assert.equal(typeof e.description, 'string');
-  return e;
-}
-
-const decimals = (x) => (String(x).split('.')[1] || '').length;
-
-/** Every coordinate pair of a GeoJSON geometry. */
-function* positions(g) {
-  const walk = function* (c) {
-    if (typeof c[0] === 'number') yield c;
-    else for (const x of c) yield* walk(x);
-  };
-  yield* walk(g.coordinates);
-}
-
+/** [west, south, east, north] of a GeoJSON geometry. */
 function envelope(g) {
   let w = Infinity; let s = Infinity; let e = -Infinity; let n = -Infinity;
   for (const [x, y] of positions(g)) {

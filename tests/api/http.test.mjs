@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   BIN, WEB, buildDb, copyDb, getJson, normalise, rawRequest, removeDir, request, sqlite, startServer, tmpDir,
 } from './lib/server.mjs';
+import { assertJsonError } from './lib/checks.mjs';
 
 const execFileP = promisify(execFile);
 let dir; let db; let srv; let base; let port;
@@ -28,15 +29,6 @@ after(async () => {
   if (srv) await srv.stop();
   removeDir(dir);
 });
-
-function assertJsonError(r, status) {
-  assert.equal(r.status, status, `${r.status} ${r.body}`);
-  assert.match(r.headers['content-type'], /^application\/json/);
-  const e = JSON.parse(typeof r.body === 'string' ? r.body : r.text);
-  assert.equal(typeof e.code, 'string');
-  assert.equal(typeof e.description, 'string');
-  return e;
-}
 
 const get = (target, extra = '') => `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${extra}\r\n`;
 const TILE = '/tiles/communes/12/3256/1800.geojson'; // Bắc Giang city

@@ -7,13 +7,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BIN, ROOT, copyDb, removeDir, tmpDir } from './lib/server.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BIN = path.resolve(ROOT, process.env.VETMAP_BIN || 'build/vetmap');
 const FIX = path.join(ROOT, 'tests', 'fixtures');
 const DEG = 1e-6; // coordinate tolerance in degrees (CASES C1)
 
@@ -41,11 +38,7 @@ function dataVersion(db) {
 /** A fresh path for a database in the temp dir (optionally a copy of `from`). */
 function newDb(from) {
   const db = path.join(dir, `t${++n}.sqlite`);
-  if (from) {
-    copyFileSync(from, db);
-    for (const ext of ['-wal', '-shm']) if (existsSync(from + ext)) copyFileSync(from + ext, db + ext);
-  }
-  return db;
+  return from ? copyDb(from, db) : db;
 }
 
 /** Ingest fixture file(s) into db with a JSON report; returns {r, report, rejects}. */
@@ -73,7 +66,7 @@ function issues(report) {
 }
 
 before(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'vetmap-ingest-'));
+  dir = tmpDir('vetmap-ingest-');
   base = path.join(dir, 'base', 'vetmap.sqlite');
   execFileSync(path.join(ROOT, 'scripts', 'build-data.sh'), [BIN, base], {
     env: { ...process.env, REPORTS: path.join(dir, 'base', 'reports') }, encoding: 'utf8',
@@ -81,7 +74,7 @@ before(() => {
 });
 
 after(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
 
 describe('command line', () => {

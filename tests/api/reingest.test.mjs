@@ -4,10 +4,9 @@
 // (so the edit can still be restored with a revert).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BIN, ROOT, buildDb, ingest, removeDir, request, sqlite, startServer, tmpDir } from './lib/server.mjs';
+import { ROOT, addUser, buildDb, ingest, login, removeDir, request, sqlite, startServer, tmpDir } from './lib/server.mjs';
 
 const ADMIN = { email: 'reingest-admin@example.test', password: 'reingest-admin-pass' };
 const CSV = path.join(ROOT, 'geodata', 'institutions', 'bac_giang_gdnn_institutions.csv');
@@ -41,10 +40,9 @@ before(async () => {
   dir = tmpDir('vetmap-reingest-');
   db = await buildDb(dir);
   code = sqlite(db, 'SELECT code FROM institution WHERE lon IS NOT NULL ORDER BY code LIMIT 1;').trim();
-  execFileSync(BIN, ['user', 'add', '--db', db, '--role', 'admin', '--email', ADMIN.email, '--password-stdin'], { input: ADMIN.password + '\n' });
+  addUser(db, 'admin', ADMIN);
   server = await startServer({ db });
-  const r = await request(`${server.base}/api/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(ADMIN) });
-  auth = { cookie: [].concat(r.headers['set-cookie'])[0].split(';')[0], csrf: JSON.parse(r.text).csrf_token };
+  auth = await login(server.base, ADMIN);
 });
 
 after(async () => {

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   ROOT, allItems, buildDb, fold, getJson, ingest, rawRequest, removeDir, request, startServer, tmpDir,
 } from './lib/server.mjs';
+import { assertJsonError } from './lib/checks.mjs';
 
 const FIXTURE = path.join(ROOT, 'tests', 'fixtures', 'search_s3.csv');
 const DUONG_SAT = 'Trường Cao đẳng Đường sắt';
@@ -36,14 +37,6 @@ async function search(query) {
 }
 
 const names = (fc) => fc.features.map((f) => f.properties.name);
-
-function assertJsonError(r, status) {
-  assert.equal(r.status, status, r.text);
-  assert.match(r.headers['content-type'], /^application\/json/);
-  const e = r.json();
-  assert.equal(typeof e.code, 'string');
-  assert.equal(typeof e.description, 'string');
-}
 
 describe('CASES S3: folded search', () => {
   it('"duong" finds both "Đường sắt" (đ) and "Dương Kinh" (ư with a mark)', async () => {

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { allItems, buildDb, getJson, ingest, removeDir, request, startServer, tmpDir } from './lib/server.mjs';
+import { decimals, positions } from './lib/checks.mjs';
 
 const GEO = 'application/geo+json';
 const BUFFER_PX = 8; // API_TILES_BUFFER_PX
@@ -35,14 +36,6 @@ function decimalsAt(z) {
   let d = 1;
   while (d < 7 && 10 ** -d > eighth) d++;
   return d;
-}
-
-function* positions(g) {
-  const walk = function* (c) {
-    if (typeof c[0] === 'number') yield c;
-    else for (const x of c) yield* walk(x);
-  };
-  if (g) yield* walk(g.coordinates);
 }
 
 const ringArea = (r) => r.slice(0, -1).reduce((a, p, i) => a + p[0] * r[i + 1][1] - r[i + 1][0] * p[1], 0) / 2;
@@ -293,7 +286,7 @@ describe('admin tiles: clipped polygons', () => {
     assert.ok(!d.text.includes('\\u'), 'no \\u escapes');
     assert.ok(d.features.some((f) => /[^\x00-\x7f]/.test(f.properties.name)));
     for (const f of d.features) for (const c of positions(f.geometry)) for (const v of c) {
-      assert.ok((String(v).split('.')[1] || '').length <= decimalsAt(12), `${v}: too many decimals at z12`);
+      assert.ok(decimals(v) <= decimalsAt(12), `${v}: too many decimals at z12`);
     }
   });
 

@@ -5,14 +5,10 @@
 // `vetmap user add --password-stdin`.  Screenshots go to test-output/browser/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { BIN, ROOT, buildDb, removeDir, sqlite, startServer, tmpDir } from '../api/lib/server.mjs';
+import { addUser, buildDb, removeDir, sqlite, startServer, tmpDir } from '../api/lib/server.mjs';
+import { OUT, launchBrowser, openContext, stopServerAndBrowser } from './server.mjs';
 
-const OUT = path.join(ROOT, 'test-output', 'browser');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SCHOOL = { email: 'editor-school@example.test', password: 'school-browser-pass' };
 const ADMIN = { email: 'editor-admin@example.test', password: 'admin-browser-pass' };
 const SURVEYED_VI = 'Đo đạc tại chỗ';
@@ -23,37 +19,25 @@ let browser;
 let code;
 
 before(async () => {
-  mkdirSync(OUT, { recursive: true });
   dir = tmpDir('vetmap-editor-');
   const db = await buildDb(dir);
   code = sqlite(db, "SELECT code FROM institution WHERE lon IS NOT NULL AND location_precision <> 'surveyed' ORDER BY code LIMIT 1;").trim();
   assert.ok(code, 'the test data needs an institution with an approximate location');
-  const add = (who, role, extra) => execFileSync(BIN, ['user', 'add', '--db', db, '--role', role, '--email', who.email,
-    '--password-stdin', ...extra], { input: who.password + '\n' });
-  add(SCHOOL, 'school', ['--institution', code]);
-  add(ADMIN, 'admin', []);
+  addUser(db, 'school', SCHOOL, ['--institution', code]);
+  addUser(db, 'admin', ADMIN);
   server = await startServer({ db });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
+  await stopServerAndBrowser(server, browser);
   removeDir(dir);
 });
 
 /** A page on the map with no internet (basemap requests aborted) and page errors recorded. */
 async function openPage(hash = '') {
-  const context = await browser.newContext({ locale: 'vi-VN', viewport: { width: 1280, height: 800 } });
-  const origin = new URL(server.base).origin;
-  await context.route((url) => url.origin !== origin, (route) => route.abort('internetdisconnected'));
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.stack || e.message));
+  const { context, page, rec } = await openContext(browser, server.base);
+  const errors = rec.pageErrors;
   await page.goto(`${server.base}/${hash}`);
   await page.waitForSelector('html[data-map-ready="true"]', { timeout: 20000 });
   return { context, page, errors };

@@ -4,13 +4,11 @@
 // test server (basemap tiles) are aborted, and the page must still work on its own boundary layers.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { startServer, ROOT } from './server.mjs';
+import {
+  OUT, getJson, openContext as openOfflineContext, startServerAndBrowser, stopServerAndBrowser,
+} from './server.mjs';
 
-const OUT = path.join(ROOT, 'test-output', 'browser');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const APPROX_TEXT = 'Vị trí gần đúng (trung tâm xã/huyện)';
 
 let server;
@@ -18,52 +16,19 @@ let browser;
 let base;
 
 before(async () => {
-  mkdirSync(OUT, { recursive: true });
-  server = await startServer();
+  ({ server, browser } = await startServerAndBrowser());
   base = server.base;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+after(() => stopServerAndBrowser(server, browser));
 
-async function api(p) {
-  const res = await fetch(base + p);
-  assert.equal(res.status, 200, `GET ${p} → ${res.status}`);
-  return res.json();
-}
+const api = (p) => getJson(base, p);
 
 const nfc = (s) => String(s).normalize('NFC');
 const isApprox = (f) => !!f.geometry && !['surveyed', 'address'].includes(f.properties.location_precision);
 
 /** A browser context whose pages record page errors, failed local requests and tile responses. */
-async function openContext(options = {}) {
-  const context = await browser.newContext({ locale: 'vi-VN', viewport: { width: 1280, height: 800 }, ...options });
-  const origin = new URL(base).origin;
-  const rec = { pageErrors: [], localFailures: [], aborted: [], tiles: [] };
-  // No internet here: abort everything that is not the test server (the OSM basemap tiles).
-  await context.route((url) => url.origin !== origin, (route) => {
-    rec.aborted.push(route.request().url());
-    return route.abort('internetdisconnected');
-  });
-  context.on('page', (page) => {
-    page.on('pageerror', (e) => rec.pageErrors.push(e.stack || e.message));
-    page.on('response', (res) => {
-      const u = new URL(res.url());
-      if (u.origin !== origin) return;
-      if (u.pathname.startsWith('/tiles/')) rec.tiles.push({ url: res.url(), status: res.status() });
-      if (res.status() >= 400) rec.localFailures.push(`${res.status()} ${res.url()}`);
-    });
-  });
-  const page = await context.newPage();
-  return { context, page, rec };
-}
+const openContext = (options = {}) => openOfflineContext(browser, base, options);
 
 async function waitForMap(page) {
   await page.waitForSelector('html[data-map-ready="true"]', { timeout: 20000 });

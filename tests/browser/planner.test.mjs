@@ -4,48 +4,26 @@
 // checks the downloads, and saves screenshots (screen and print) to test-output/browser/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { startServer, ROOT } from './server.mjs';
-
-const OUT = path.join(ROOT, 'test-output', 'browser');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+import { OUT, getJson, openContext, startServerAndBrowser, stopServerAndBrowser } from './server.mjs';
 
 let server; let browser; let base;
 
 before(async () => {
-  mkdirSync(OUT, { recursive: true });
-  server = await startServer();
+  ({ server, browser } = await startServerAndBrowser());
   base = server.base;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+after(() => stopServerAndBrowser(server, browser));
 
-async function api(p) {
-  const res = await fetch(base + p);
-  assert.equal(res.status, 200, `GET ${p} → ${res.status}`);
-  return res.json();
-}
+const api = (p) => getJson(base, p);
 
 /** "61,2 %" (vi-VN) -> 61.2 */
 const percent = (s) => Number(s.replace(/\s|%/g, '').replace(/\./g, '').replace(',', '.'));
 
 async function openPlanner() {
-  const context = await browser.newContext({ locale: 'vi-VN', viewport: { width: 1366, height: 860 } });
-  const origin = new URL(base).origin;
-  await context.route((url) => url.origin !== origin, (route) => route.abort('internetdisconnected')); // no basemap
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.stack || e.message));
+  const { context, page, rec } = await openContext(browser, base, { viewport: { width: 1366, height: 860 } });
+  const errors = rec.pageErrors;
   await page.goto(base + '/');
   await page.waitForSelector('html[data-map-ready="true"]', { timeout: 20000 });
   await page.click('#planner-toggle');

@@ -1,15 +1,27 @@
-// Server for the browser tests: either the one named by VETMAP_URL, or a `vetmap serve` started here
-// on a free port over VETMAP_DB (default: a fresh database built by scripts/build-data.sh in a temp
-// directory, else data/vetmap.sqlite). The binary is VETMAP_BIN (default build/vetmap).
+// Server and browser for the browser tests.
+//
+//   startServer()                     -> {base, stop, log}: the server named by VETMAP_URL, or a `vetmap serve`
+//                                        started here on a free port over VETMAP_DB (default: a fresh database
+//                                        built by scripts/build-data.sh in a temp directory, else
+//                                        data/vetmap.sqlite). The binary is VETMAP_BIN (default build/vetmap).
+//   launchBrowser()                   -> headless Chromium (CHROMIUM_PATH, default Debian's /usr/bin/chromium)
+//   startServerAndBrowser()           -> {server, browser}: both of the above, for a test file's before()
+//   stopServerAndBrowser(server, b)   -> closes what is open of the two, for its after()
+//   openContext(browser, base, opts)  -> {context, page, rec}: a page with no internet that records its errors
+//   getJson(base, p)                  -> the JSON of GET base+p, asserting a 200
+//   OUT                               -> where the screenshots go (test-output/browser/)
+import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const OUT = path.join(ROOT, 'test-output', 'browser');
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -97,4 +109,68 @@ export async function startServer() {
     throw e;
   }
   return { base, stop, log: () => output };
+}
+
+/** Headless Chromium for the tests; also makes sure OUT exists for their screenshots. */
+export async function launchBrowser() {
+  mkdirSync(OUT, { recursive: true });
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** startServer() and launchBrowser() together; the server stops again if the browser cannot start. */
+export async function startServerAndBrowser() {
+  const server = await startServer();
+  try {
+    return { server, browser: await launchBrowser() };
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+}
+
+/** Close the browser and stop the server, whichever of them started. */
+export async function stopServerAndBrowser(server, browser) {
+  if (browser) await browser.close();
+  if (server) await server.stop();
+}
+
+/**
+ * A browser context (vi-VN, 1280×800 unless `options` says otherwise) and its first page. No internet is
+ * assumed: every request to another origin than `base` (the OSM basemap tiles) is aborted. Its pages record
+ * in `rec` the uncaught page errors, the failed requests to the server, the aborted URLs and the tile
+ * responses.
+ * @returns {Promise<{context: import('playwright-core').BrowserContext, page: import('playwright-core').Page,
+ *                    rec: {pageErrors: string[], localFailures: string[], aborted: string[],
+ *                          tiles: {url: string, status: number}[]}}>}
+ */
+export async function openContext(browser, base, options = {}) {
+  const context = await browser.newContext({ locale: 'vi-VN', viewport: { width: 1280, height: 800 }, ...options });
+  const origin = new URL(base).origin;
+  const rec = { pageErrors: [], localFailures: [], aborted: [], tiles: [] };
+  await context.route((url) => url.origin !== origin, (route) => {
+    rec.aborted.push(route.request().url());
+    return route.abort('internetdisconnected');
+  });
+  context.on('page', (page) => {
+    page.on('pageerror', (e) => rec.pageErrors.push(e.stack || e.message));
+    page.on('response', (res) => {
+      const u = new URL(res.url());
+      if (u.origin !== origin) return;
+      if (u.pathname.startsWith('/tiles/')) rec.tiles.push({ url: res.url(), status: res.status() });
+      if (res.status() >= 400) rec.localFailures.push(`${res.status()} ${res.url()}`);
+    });
+  });
+  const page = await context.newPage();
+  return { context, page, rec };
+}
+
+/** GET base + p from the test process (not the page); asserts a 200 and returns the parsed JSON. */
+export async function getJson(base, p) {
+  const res = await fetch(base + p);
+  assert.equal(res.status, 200, `GET ${p} → ${res.status}`);
+  return res.json();
 }

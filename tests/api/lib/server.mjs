@@ -8,6 +8,9 @@
 //                              would normalise, half-sent requests, huge Content-Length)
 //   sqlite(db, sql)         -> output of the sqlite3 CLI (optionally with mod_spatialite loaded)
 //   ingest(db, file, args)  -> runs `vetmap ingest`
+//   addUser(db, role, who)  -> runs `vetmap user add --password-stdin` for who = {email, password}
+//   login(base, who)        -> {cookie, csrf} of a new session (POST /api/session)
+import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -183,6 +186,24 @@ export function sqlite(db, sql, { spatialite = false } = {}) {
 /** `vetmap ingest --db DB ARGS... FILE`; returns {stdout, stderr}. */
 export async function ingest(db, file, args = []) {
   return execFileP(BIN, ['ingest', '--db', db, ...args, file], { cwd: ROOT, maxBuffer: 64 << 20 });
+}
+
+/**
+ * `vetmap user add --db DB --role ROLE --email who.email --password-stdin [ARGS]` with who.password
+ * on standard input (an active account at once); e.g. args ['--institution', code] for a school.
+ */
+export function addUser(db, role, who, args = []) {
+  return execFileSync(BIN, ['user', 'add', '--db', db, '--role', role, '--email', who.email, '--password-stdin',
+    ...args], { input: who.password + '\n', encoding: 'utf8' });
+}
+
+/** Log in as who = {email, password}: asserts a 200; returns the session's {cookie, csrf}. */
+export async function login(base, who) {
+  const r = await request(`${base}/api/session`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(who),
+  });
+  assert.equal(r.status, 200, r.text);
+  return { cookie: [].concat(r.headers['set-cookie'])[0].split(';')[0], csrf: r.json().csrf_token };
 }
 
 /** Every feature of a collection (one request with the largest page). */
