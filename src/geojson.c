@@ -30,69 +30,105 @@ static size_t utf8_seq_len(const unsigned char *p, const unsigned char *end) {
     return len;
 }
 
+/* Bytes that go into a JSON string as they are: printable ASCII but the
+ * quote and the backslash.  Everything else takes the slow path below. */
+static const unsigned char json_plain[256] = {
+#define P16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+    [0x20] = 1, [0x21] = 1, [0x23] = 1, [0x24] = 1, [0x25] = 1, [0x26] = 1, [0x27] = 1, [0x28] = 1,
+    [0x29] = 1, [0x2A] = 1, [0x2B] = 1, [0x2C] = 1, [0x2D] = 1, [0x2E] = 1, [0x2F] = 1,
+    [0x30] = P16, [0x40] = P16, [0x50] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    [0x60] = P16, [0x70] = P16,
+#undef P16
+};
+
+/* The whole string is written straight into reserved space (6 bytes per
+ * input byte is the worst case: a control byte as \u00XX), not one append
+ * per character: strings are most of an items page. */
 void json_strn(Buf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
     if (!s) {
-        buf_puts(b, "null");
+        buf_append(b, "null", 4);
         return;
     }
+    if (n > ((size_t)-1 - 3) / 6) {
+        b->oom = 1;
+        return;
+    }
+    if (buf_reserve(b, 6 * n + 2) != 0) return;
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    buf_reserve(b, n + 2);
-    buf_putc(b, '"');
+    char *o = b->data + b->len;
+    *o++ = '"';
     while (p < end) {
-        /* copy the longest run that needs no escaping in one append */
+        /* copy the longest run that needs no escaping at once */
         const unsigned char *run = p;
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') p++;
-        if (p > run) buf_append(b, run, (size_t)(p - run));
+        while (p < end && json_plain[*p]) p++;
+        memcpy(o, run, (size_t)(p - run));
+        o += p - run;
         if (p >= end) break;
         unsigned c = *p;
         if (c >= 0x80) {
             size_t k = utf8_seq_len(p, end);
-            if (k) buf_append(b, p, k); /* raw UTF-8 (G5) */
-            else buf_puts(b, "\xEF\xBF\xBD"); /* U+FFFD for a bad byte */
-            p += k ? k : 1;
+            if (k) { /* raw UTF-8 (G5) */
+                memcpy(o, p, k);
+                o += k;
+                p += k;
+            } else { /* U+FFFD for a bad byte */
+                memcpy(o, "\xEF\xBF\xBD", 3);
+                o += 3;
+                p++;
+            }
             continue;
         }
+        *o++ = '\\';
         switch (c) {
-        case '"': buf_puts(b, "\\\""); break;
-        case '\\': buf_puts(b, "\\\\"); break;
-        case '\n': buf_puts(b, "\\n"); break;
-        case '\r': buf_puts(b, "\\r"); break;
-        case '\t': buf_puts(b, "\\t"); break;
-        case '\b': buf_puts(b, "\\b"); break;
-        case '\f': buf_puts(b, "\\f"); break;
-        default: {
-            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            buf_append(b, esc, 6);
-        }
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        default:
+            memcpy(o, "u00", 3);
+            o[3] = hex[c >> 4];
+            o[4] = hex[c & 15];
+            o += 5;
         }
         p++;
     }
-    buf_putc(b, '"');
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
 }
 
 void json_str(Buf *b, const char *s) { json_strn(b, s, s ? strlen(s) : 0); }
 
-/* ----------------------------------------------------------- numbers */
+/* ----------------------------------------------------------- numbers
+ * Every number is formatted into a small stack buffer and appended once. */
 
-/* Write the decimal digits of u (no sign). */
-static void put_u64(Buf *b, uint64_t u) {
+/* Longest number fmt_num writes: sign, 19 integer digits, point, 15
+ * decimals; or the exponent form, shorter. */
+#define NUM_MAX 40
+
+/* Write the decimal digits of u (no sign) at o; returns how many. */
+static size_t fmt_u64(char *o, uint64_t u) {
     char tmp[24];
     int i = (int)sizeof tmp;
     do {
         tmp[--i] = (char)('0' + u % 10);
         u /= 10;
     } while (u);
-    buf_append(b, tmp + i, sizeof tmp - (size_t)i);
+    size_t n = sizeof tmp - (size_t)i;
+    memcpy(o, tmp + i, n);
+    return n;
 }
 
 void json_int(Buf *b, long long v) {
-    if (v < 0) {
-        buf_putc(b, '-');
-        put_u64(b, (uint64_t)0 - (uint64_t)v); /* also right for LLONG_MIN */
-    } else {
-        put_u64(b, (uint64_t)v);
-    }
+    char tmp[24];
+    size_t n = 0;
+    if (v < 0) tmp[n++] = '-';
+    n += fmt_u64(tmp + n, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v); /* also right for LLONG_MIN */
+    buf_append(b, tmp, n);
 }
 
 static const double pow10_tab[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
@@ -104,7 +140,7 @@ static const double pow10_tab[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
 
 /* Very large magnitudes (beyond 2^63, never a coordinate): 17 significant
  * digits in exponent form, e.g. 1.2345e+300, which JSON allows. */
-static void put_exponent_form(Buf *b, double a) {
+static size_t fmt_exponent_form(char *o, double a) {
     int e = (int)floor(log10(a));
     double m = a / pow(10.0, e - 16);          /* ~17-digit integer */
     if (m >= 1e17) { m /= 10; e++; }
@@ -115,53 +151,60 @@ static void put_exponent_form(Buf *b, double a) {
     for (uint64_t t = digits; t; t /= 10) d[nd++] = (char)('0' + t % 10);
     int last = 0;                               /* drop trailing zeros */
     while (last < nd - 1 && d[last] == '0') last++;
-    buf_putc(b, d[nd - 1]);
+    size_t n = 0;
+    o[n++] = d[nd - 1];
     if (nd - 1 > last) {
-        buf_putc(b, '.');
-        for (int i = nd - 2; i >= last; i--) buf_putc(b, d[i]);
+        o[n++] = '.';
+        for (int i = nd - 2; i >= last; i--) o[n++] = d[i];
     }
-    buf_puts(b, e >= 0 ? "e+" : "e-");
-    put_u64(b, (uint64_t)(e >= 0 ? e : -e));
+    o[n++] = 'e';
+    o[n++] = e >= 0 ? '+' : '-';
+    return n + fmt_u64(o + n, (uint64_t)(e >= 0 ? e : -e));
 }
 
 /* Fixed-point formatting: scale by 10^decimals, round half away from zero
  * to an integer (exact below 2^53), print its digits with the decimal point
  * put back, and trim trailing zeros.  106.19460000000001 at 7 decimals is
- * 1061946000.0000001 -> 1061946000 -> "106.1946" (G3). */
-void json_num(Buf *b, double v, int decimals) {
+ * 1061946000.0000001 -> 1061946000 -> "106.1946" (G3).  Writes at most
+ * NUM_MAX bytes at o; returns how many. */
+static size_t fmt_num(char *o, double v, int decimals) {
     if (!isfinite(v)) {
-        buf_puts(b, "null"); /* G1 */
-        return;
+        memcpy(o, "null", 4); /* G1 */
+        return 4;
     }
     if (decimals < 0) decimals = 0;
     if (decimals > 15) decimals = 15;
     double a = fabs(v);
     /* Fewer decimals for huge values: a double has no digits to spare there. */
     while (decimals > 0 && a * pow10_tab[decimals] >= EXACT_INT_LIMIT) decimals--;
+    size_t n = 0;
     if (a >= 9.2e18) {
-        if (v < 0) buf_putc(b, '-');
-        put_exponent_form(b, a);
-        return;
+        if (v < 0) o[n++] = '-';
+        return n + fmt_exponent_form(o + n, a);
     }
     uint64_t u = (uint64_t)llround(a * pow10_tab[decimals]);
     if (u == 0) { /* also "-0" and -0.00000001 -> "0" */
-        buf_putc(b, '0');
-        return;
+        o[0] = '0';
+        return 1;
     }
-    if (v < 0) buf_putc(b, '-');
+    if (v < 0) o[n++] = '-';
     uint64_t scale = (uint64_t)pow10_tab[decimals];
-    put_u64(b, u / scale);
+    n += fmt_u64(o + n, u / scale);
     uint64_t frac = u % scale;
-    if (frac == 0) return;
-    char d[16];
+    if (frac == 0) return n;
     int nd = decimals;
-    for (int i = nd - 1; i >= 0; i--) {
-        d[i] = (char)('0' + frac % 10);
+    for (int i = nd; i >= 1; i--) {
+        o[n + (size_t)i] = (char)('0' + frac % 10);
         frac /= 10;
     }
-    while (nd > 0 && d[nd - 1] == '0') nd--;
-    buf_putc(b, '.');
-    buf_append(b, d, (size_t)nd);
+    while (nd > 0 && o[n + (size_t)nd] == '0') nd--;
+    o[n] = '.';
+    return n + 1 + (size_t)nd;
+}
+
+void json_num(Buf *b, double v, int decimals) {
+    char tmp[NUM_MAX];
+    buf_append(b, tmp, fmt_num(tmp, v, decimals));
 }
 
 /* --------------------------------------------------------------- WKB */
@@ -253,14 +296,17 @@ static void rollback(Buf *b, size_t mark) {
     if (b->data) b->data[mark] = '\0';
 }
 
-/* Write one position [x,y]; -1 when not finite. */
+/* Write one position [x,y] (one append); -1 when not finite. */
 static int put_xy(Buf *b, double x, double y, int decimals) {
     if (!isfinite(x) || !isfinite(y)) return -1;
-    buf_putc(b, '[');
-    json_num(b, x, decimals);
-    buf_putc(b, ',');
-    json_num(b, y, decimals);
-    buf_putc(b, ']');
+    char tmp[2 * NUM_MAX + 3];
+    size_t n = 0;
+    tmp[n++] = '[';
+    n += fmt_num(tmp + n, x, decimals);
+    tmp[n++] = ',';
+    n += fmt_num(tmp + n, y, decimals);
+    tmp[n++] = ']';
+    buf_append(b, tmp, n);
     return 0;
 }
 

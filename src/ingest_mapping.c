@@ -126,6 +126,8 @@ static int valid_target(Field f, const char *to) {
     return 0;
 }
 
+int mapping_canonical(Field f, const char *value) { return value && valid_target(f, value); }
+
 static int field_enumerated(Field f) {
     return f == FLD_KIND || f == FLD_OWNERSHIP || f == FLD_LOCATION_PRECISION || f == FLD_LEVEL ||
            f == FLD_APPROXIMATE;

@@ -8,6 +8,7 @@
 #include <cpl_error.h>
 #include <cpl_string.h>
 #include <gdal.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,13 +97,9 @@ int source_open(Source *s, const char *path, const IngestOptions *opt, const Map
 static char *to_text(const Source *s, const char *raw, const char **why) {
     size_t n = strlen(raw);
     if (s->decode) return text_decode(raw, n, s->encoding, why);
-    if (!text_utf8_valid(raw, n)) {
-        *why = "not valid UTF-8";
-        return NULL;
-    }
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)raw[i] >= 0x80) return text_nfc(raw); /* CASES I9 */
-    return strdup(raw); /* ASCII is already NFC */
+    char *nfc = text_nfc(raw); /* CASES I9; NULL for invalid UTF-8 */
+    if (!nfc) *why = text_utf8_valid(raw, n) ? "out of memory" : "not valid UTF-8";
+    return nfc;
 }
 
 /* The .prj beside a file without geometry (CSV, XLSX) tells the CRS of its
@@ -122,7 +119,11 @@ static OGRSpatialReferenceH sidecar_prj(const char *path) {
     return srs;
 }
 
+static void ahead_stop(Source *s);
+static void ahead_start(Source *s);
+
 static void free_layer_state(Source *s) {
+    ahead_stop(s); /* the reader uses the layer state */
     for (int i = 0; i < s->ncols; i++) free(s->names[i]);
     free(s->names);
     s->names = NULL;
@@ -195,10 +196,12 @@ int source_next_layer(Source *s, const IngestOptions *opt, const Mapping *m, Ing
              s->layer_count > 1 ? lname : "", s->ncols, s->geom_layer ? s->geom_crs_desc : s->xy_crs_desc,
              declared ? " (declared)" : "", s->decode ? ", text decoded from " : "",
              s->decode ? s->encoding : "");
+    ahead_start(s);
     return 1;
 }
 
-int source_next_row(Source *s, SrcRow *row, char **err) {
+/* Read the next row straight from GDAL (source_next_row's contract). */
+static int read_row(Source *s, SrcRow *row, char **err) {
     *err = NULL;
     memset(row, 0, sizeof *row);
     OGRFeatureH f = OGR_L_GetNextFeature(s->layer);
@@ -234,6 +237,140 @@ int source_next_row(Source *s, SrcRow *row, char **err) {
     }
     OGR_F_Destroy(f);
     return 1;
+}
+
+/* ------------------------------------------------------------ read-ahead
+ * GDAL's parsing of a row and the NFC of its cells are two thirds of
+ * reading a big file.  A reader thread runs them on the other core, ahead
+ * of the caller, who meanwhile turns the previous rows into records
+ * (ingest_record.c), which stays on the caller's thread with everything
+ * else.  Rows are handed over in batches, so the lock is taken once per
+ * batch, not per row.  The thread touches only this layer (nobody else
+ * uses it meanwhile) and thread-local GDAL settings it makes itself; it is
+ * stopped before the layer changes or the source closes. */
+#define AHEAD_BATCH 64
+#define AHEAD_BATCHES 8
+
+typedef struct AheadBatch {
+    SrcRow rows[AHEAD_BATCH];
+    int n;         /* rows in it */
+    int last;      /* the layer's last batch: rc says how it ended */
+    int rc;        /* 0 end of layer, -1 error (err) */
+    char *err;
+} AheadBatch;
+
+typedef struct ReadAhead {
+    Source *src;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    AheadBatch batch[AHEAD_BATCHES];
+    unsigned produced, consumed;   /* batches published / given back (wrap safely) */
+    int cancel;
+    AheadBatch *cur;               /* the consumer's batch, and its next row */
+    int pos;
+} ReadAhead;
+
+static void *ahead_main(void *arg) {
+    ReadAhead *ra = arg;
+    set_sheet_options(1); /* thread-local: the reader needs the opener's */
+    for (int last = 0; !last;) {
+        pthread_mutex_lock(&ra->lock);
+        while (ra->produced - ra->consumed == AHEAD_BATCHES && !ra->cancel)
+            pthread_cond_wait(&ra->changed, &ra->lock);
+        int cancel = ra->cancel;
+        AheadBatch *b = &ra->batch[ra->produced % AHEAD_BATCHES];
+        pthread_mutex_unlock(&ra->lock);
+        if (cancel) break;
+        b->n = b->last = b->rc = 0;
+        b->err = NULL;
+        while (b->n < AHEAD_BATCH) {
+            int rc = read_row(ra->src, &b->rows[b->n], &b->err);
+            if (rc > 0) {
+                b->n++;
+                continue;
+            }
+            b->last = last = 1;
+            b->rc = rc;
+            break;
+        }
+        pthread_mutex_lock(&ra->lock);
+        ra->produced++;
+        pthread_cond_broadcast(&ra->changed);
+        pthread_mutex_unlock(&ra->lock);
+    }
+    set_sheet_options(0);
+    return NULL;
+}
+
+/* Start reading ahead in the current layer; on failure rows are simply
+ * read on the caller's thread. */
+static void ahead_start(Source *s) {
+    if (getenv("VETMAP_NOAHEAD")) return; /*PERFTRACE*/
+    ReadAhead *ra = calloc(1, sizeof *ra);
+    if (!ra) return;
+    ra->src = s;
+    pthread_mutex_init(&ra->lock, NULL);
+    pthread_cond_init(&ra->changed, NULL);
+    if (pthread_create(&ra->thread, NULL, ahead_main, ra) != 0) {
+        pthread_cond_destroy(&ra->changed);
+        pthread_mutex_destroy(&ra->lock);
+        free(ra);
+        return;
+    }
+    s->ahead = ra;
+}
+
+/* Stop the reader and free what it read that nobody took. */
+static void ahead_stop(Source *s) {
+    ReadAhead *ra = s->ahead;
+    if (!ra) return;
+    pthread_mutex_lock(&ra->lock);
+    ra->cancel = 1;
+    pthread_cond_broadcast(&ra->changed);
+    pthread_mutex_unlock(&ra->lock);
+    pthread_join(ra->thread, NULL);
+    for (unsigned k = ra->consumed; k != ra->produced; k++) {
+        AheadBatch *b = &ra->batch[k % AHEAD_BATCHES];
+        for (int i = 0; i < b->n; i++) srcrow_free(&b->rows[i]); /* rows handed out are zeroed */
+        free(b->err);
+    }
+    pthread_cond_destroy(&ra->changed);
+    pthread_mutex_destroy(&ra->lock);
+    free(ra);
+    s->ahead = NULL;
+}
+
+/* source_next_row from the reader's batches. */
+static int ahead_next(ReadAhead *ra, SrcRow *row, char **err) {
+    *err = NULL;
+    for (;;) {
+        AheadBatch *b = ra->cur;
+        if (b && ra->pos < b->n) {
+            *row = b->rows[ra->pos];
+            memset(&b->rows[ra->pos++], 0, sizeof *row);
+            return 1;
+        }
+        if (b && b->last) { /* stays here: later calls get the same end */
+            *err = b->err;
+            b->err = NULL;
+            memset(row, 0, sizeof *row);
+            return b->rc;
+        }
+        pthread_mutex_lock(&ra->lock);
+        if (b) { /* give the batch back */
+            ra->consumed++;
+            pthread_cond_broadcast(&ra->changed);
+        }
+        while (ra->produced == ra->consumed) pthread_cond_wait(&ra->changed, &ra->lock);
+        ra->cur = &ra->batch[ra->consumed % AHEAD_BATCHES];
+        ra->pos = 0;
+        pthread_mutex_unlock(&ra->lock);
+    }
+}
+
+int source_next_row(Source *s, SrcRow *row, char **err) {
+    return s->ahead ? ahead_next(s->ahead, row, err) : read_row(s, row, err);
 }
 
 void srcrow_free(SrcRow *row) {

@@ -3,13 +3,19 @@
  * (SQL `IS`, so NULLs compare equal): an unchanged row is not touched, so
  * re-running an ingest changes nothing (version and updated_at included). */
 #include "ingest_internal.h"
+#include "rtree.h"
 #include "store.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <stdlib.h> /*PERFTRACE*/
+static double pt_now(void){struct timespec t;clock_gettime(CLOCK_PROCESS_CPUTIME_ID,&t);return t.tv_sec+t.tv_nsec/1e9;} /*PERFTRACE*/
+static double pt_wall(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec/1e9;} /*PERFTRACE*/
+#define PT(name) do{ if(getenv("VETMAP_TRACE")){double _n=pt_now();fprintf(stderr,"  %s %.3f/%.3f\n",name,_n-pt_t,pt_wall()-pt_w);pt_t=_n;pt_w=pt_wall();} }while(0) /*PERFTRACE*/
 
 /* Text columns of institution written from a record, in bind order after
  * the code (?1).  FLD_COUNT marks the two that are not plain fields. */
@@ -181,18 +187,41 @@ static int run_rows(sqlite3 *db, sqlite3_stmt *st, Record *recs, const size_t *i
     return -1;
 }
 
-/* SpatiaLite keeps idx_institution_geom current through the trigger
- * gii_institution_geom, which calls RTreeAlign(): for every row it composes,
- * parses and runs an INSERT, about a third of a bulk load's time.  When many
- * rows are new, the trigger is suspended and the R*Tree filled for the new
- * ids by one INSERT ... SELECT (the same entries), then the trigger is
- * recreated from its own stored SQL.  All of it happens inside the ingest's
- * transaction, so a failure rolls the suspension back as well. */
+/* SpatiaLite's per-row triggers on institution cost as much as the rows
+ * themselves; when many rows are new they are suspended (dropped, then
+ * recreated from their own stored SQL) and each one's work is done once at
+ * the end instead:
+ *   gii_institution_geom keeps the R*Tree idx_institution_geom current with
+ *     RTreeAlign(), which composes, parses and runs an INSERT for every row
+ *     (about a third of a bulk load): the R*Tree is filled afterwards,
+ *     bulk-loaded whole (rtree.h) when the new rows are a good part of the
+ *     table, else by one INSERT ... SELECT of the new ids (the same entries
+ *     either way);
+ *   ggi_institution_geom checks each new geom's type and SRID against
+ *     geometry_columns: nothing to redo, the only geom this file writes is
+ *     MakePoint(lon, lat, 4326) or NULL;
+ *   tmi_institution_geom stamps geometry_columns_time.last_insert for every
+ *     row: stamped once.
+ * A trigger whose SQL is not the expected one (another SpatiaLite version
+ * or indexing scheme) is left alone.  All of it happens inside the
+ * ingest's transaction, so a failure rolls the suspension back as well. */
 #define BULK_INDEX_MIN_ROWS 5000
-typedef struct IndexSuspension {
-    char *trigger_sql;      /* NULL when not suspended */
+/* A bulk load costs about a tenth of an insert per entry, and it rewrites
+ * every entry: worth it from one new row per REBUILD_RATIO old ones. */
+#define REBUILD_RATIO 8
+enum { TRG_RTREE, TRG_CHECK, TRG_STAMP, TRG_COUNT };
+static const struct {
+    const char *name, *pattern; /* pattern: LIKE on the trigger's SQL */
+} bulk_triggers[TRG_COUNT] = {
+    [TRG_RTREE] = {"gii_institution_geom", "%RTreeAlign%idx_institution_geom%"},
+    [TRG_CHECK] = {"ggi_institution_geom", "%GeometryConstraints%"},
+    [TRG_STAMP] = {"tmi_institution_geom", "%UPDATE geometry_columns_time SET last_insert%"},
+};
+typedef struct TriggerSuspension {
+    char *sql[TRG_COUNT];   /* the suspended triggers' SQL, NULL when not suspended */
     sqlite3_int64 max_id;   /* rows above it are the new ones */
-} IndexSuspension;
+    sqlite3_int64 existing; /* rows before the ingest */
+} TriggerSuspension;
 
 static sqlite3_int64 query_int64(sqlite3 *db, const char *sql) {
     sqlite3_stmt *st = NULL;
@@ -203,70 +232,230 @@ static sqlite3_int64 query_int64(sqlite3 *db, const char *sql) {
     return v;
 }
 
-static void index_suspend(sqlite3 *db, size_t valid_rows, IndexSuspension *s) {
+static void triggers_suspend(sqlite3 *db, size_t valid_rows, sqlite3_int64 existing, sqlite3_int64 max_id,
+                             TriggerSuspension *s) {
     memset(s, 0, sizeof *s);
-    sqlite3_int64 existing = query_int64(db, "SELECT count(*) FROM institution");
+    s->existing = existing;
+    s->max_id = max_id;
     if ((sqlite3_int64)valid_rows - existing < BULK_INDEX_MIN_ROWS) return;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'gii_institution_geom' "
-                           "AND sql LIKE '%RTreeAlign%idx_institution_geom%'",
-                           -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        s->trigger_sql = ing_strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    if (!s->trigger_sql) return; /* another indexing scheme: leave it alone */
-    s->max_id = query_int64(db, "SELECT coalesce(max(id), 0) FROM institution");
-    if (sqlite3_exec(db, "DROP TRIGGER gii_institution_geom", NULL, NULL, NULL) != SQLITE_OK) {
-        free(s->trigger_sql);
-        s->trigger_sql = NULL;
+    for (int t = 0; t < TRG_COUNT; t++) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1 AND sql LIKE ?2",
+                               -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, bulk_triggers[t].name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, bulk_triggers[t].pattern, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) == SQLITE_ROW) s->sql[t] = ing_strdup((const char *)sqlite3_column_text(st, 0));
+        }
+        sqlite3_finalize(st);
+        char *drop = s->sql[t] ? sqlite3_mprintf("DROP TRIGGER \"%w\"", bulk_triggers[t].name) : NULL;
+        if (s->sql[t] && (!drop || sqlite3_exec(db, drop, NULL, NULL, NULL) != SQLITE_OK)) {
+            free(s->sql[t]);
+            s->sql[t] = NULL;
+        }
+        sqlite3_free(drop);
     }
 }
 
-static int index_resume(sqlite3 *db, IndexSuspension *s, char **err) {
-    if (!s->trigger_sql) return 0;
+/* The bounding box SpatiaLite keeps in the header of its geometry BLOB
+ * (0x00, byte order, SRID, MinX MinY MaxX MaxY, 0x7C, ..., 0xFE: what
+ * MbrMinX() and its siblings read), or 0 for any other BLOB. */
+static int blob_mbr(const unsigned char *b, int n, RTreeEntry *e) {
+    if (n < 45 || b[0] != 0x00 || b[1] > 0x01 || b[38] != 0x7C || b[n - 1] != 0xFE) return 0;
+    const union { uint16_t u; unsigned char c[2]; } host = {1};
+    int swap = b[1] != host.c[0]; /* b[1]: 1 little-endian, 0 big-endian */
+    double v[4];
+    for (int k = 0; k < 4; k++) {
+        unsigned char t[8];
+        for (int j = 0; j < 8; j++) t[j] = b[6 + 8 * k + (swap ? 7 - j : j)];
+        memcpy(&v[k], t, sizeof v[k]);
+    }
+    *e = (RTreeEntry){0, v[0], v[2], v[1], v[3]};
+    return 1;
+}
+
+/* Bulk-load idx_institution_geom with every geometry's box; SQLITE_MISMATCH
+ * when it cannot (a geometry BLOB of another kind, an R*Tree of another
+ * shape), before changing anything. */
+static int rebuild_rtree(sqlite3 *db) {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db,
-                                "INSERT INTO idx_institution_geom(pkid, xmin, xmax, ymin, ymax) "
-                                "SELECT id, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom) "
-                                "FROM institution WHERE id > ?1 AND geom IS NOT NULL",
-                                -1, &st, NULL);
+    RTreeEntry *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc = sqlite3_prepare_v2(db, "SELECT id, geom FROM institution WHERE geom IS NOT NULL", -1, &st, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = SQLITE_OK;
+        if (n == cap) {
+            RTreeEntry *nv = realloc(v, (cap = cap ? 2 * cap : 4096) * sizeof *v);
+            if (!nv) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            v = nv;
+        }
+        if (!blob_mbr(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1), &v[n])) rc = SQLITE_MISMATCH;
+        v[n++].id = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) rc = rtree_bulk_load(db, "idx_institution_geom", v, n);
+    free(v);
+    return rc;
+}
+
+/* Fill the R*Tree for the rows the suspended gii trigger did not see. */
+static int fill_rtree(sqlite3 *db, const TriggerSuspension *s, long long inserted) {
+    int rc = inserted * REBUILD_RATIO >= s->existing ? rebuild_rtree(db) : SQLITE_MISMATCH;
+    if (rc != SQLITE_MISMATCH) return rc;
+    /* not bulk-loadable: insert the new entries */
+    sqlite3_stmt *st = NULL;
+    rc = sqlite3_prepare_v2(db,
+                            "INSERT INTO idx_institution_geom(pkid, xmin, xmax, ymin, ymax) "
+                            "SELECT id, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom) "
+                            "FROM institution WHERE id > ?1 AND geom IS NOT NULL",
+                            -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, s->max_id);
         rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
     }
     sqlite3_finalize(st);
-    if (rc == SQLITE_OK) rc = sqlite3_exec(db, s->trigger_sql, NULL, NULL, NULL);
-    free(s->trigger_sql);
-    s->trigger_sql = NULL;
-    return rc == SQLITE_OK ? 0 : sql_fail(db, "filling the spatial index", err);
+    return rc;
 }
 
-int write_institutions(sqlite3 *db, Record *recs, size_t n, const char *layout, WriteCounts *wc, char **err) {
-    Upsert u = {0};
-    sqlite3_stmt *batch = NULL;
-    *err = NULL;
-    if (prepare_institutions(db, &u, err) != 0 || prepare_insert(db, INSERT_BATCH, &batch, err) != 0) {
-        upsert_free(&u);
-        sqlite3_finalize(batch);
-        return -1;
+/* Do the suspended triggers' work (ok = 0: only forget them, the caller
+ * rolls back) and recreate them. */
+static int triggers_resume(sqlite3 *db, TriggerSuspension *s, int ok, long long inserted, char **err) {
+    int rc = SQLITE_OK;
+    if (ok && s->sql[TRG_RTREE]) rc = fill_rtree(db, s, inserted);
+    if (ok && rc == SQLITE_OK && s->sql[TRG_STAMP] && inserted > 0)
+        rc = sqlite3_exec(db,
+                          "UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+                          "WHERE Lower(f_table_name) = Lower('institution') AND Lower(f_geometry_column) = Lower('geom')",
+                          NULL, NULL, NULL);
+    for (int t = 0; t < TRG_COUNT; t++) {
+        if (ok && rc == SQLITE_OK && s->sql[t]) rc = sqlite3_exec(db, s->sql[t], NULL, NULL, NULL);
+        free(s->sql[t]);
+        s->sql[t] = NULL;
     }
+    return !ok || rc == SQLITE_OK ? 0 : sql_fail(db, "restoring the spatial index and its triggers", err);
+}
+
+/* SQLite 3.40 evaluates each `x IN (...)` CHECK of the institution table
+ * (kind, ownership, location_precision) by building a temporary b-tree for
+ * every row: about a fifth of a bulk insert.  The records carry canonical
+ * values by construction (value maps only map to canonical values, and the
+ * fallbacks are canonical), so each is checked here once, in C, against
+ * the same list the mapping validates with (mapping_canonical), and the
+ * writes run with PRAGMA ignore_check_constraints: an invalid value still
+ * fails the ingest, as the CHECK would. */
+static const Field enum_columns[] = {FLD_KIND, FLD_OWNERSHIP, FLD_LOCATION_PRECISION};
+
+static int check_enums(const Record *rec, char **err) {
+    for (size_t k = 0; k < sizeof enum_columns / sizeof enum_columns[0]; k++) {
+        const char *v = rec->s[enum_columns[k]];
+        if (!mapping_canonical(enum_columns[k], v)) {
+            *err = ing_printf("%s row %ld (code %s): %s \"%s\" is not one of the allowed values", rec->source,
+                              rec->row, rec->s[FLD_CODE], field_name(enum_columns[k]), v ? v : "(none)");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The codes already stored, so that a code not among them is known to be
+ * new without a lookup.  Loaded only when the table is not bigger than the
+ * input (else the lookups are the cheaper way).  Returns 1 when loaded. */
+static int load_codes(sqlite3 *db, sqlite3_int64 existing, size_t valid, StrMap *codes) {
+    strmap_init(codes);
+    if (existing > (sqlite3_int64)valid) return 0;
+    sqlite3_stmt *st = NULL;
+    int ok = sqlite3_prepare_v2(db, "SELECT code FROM institution", -1, &st, NULL) == SQLITE_OK;
+    int rc = SQLITE_ERROR;
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        ok = strmap_put(codes, (const char *)sqlite3_column_text(st, 0), 1) == 0;
+    ok = ok && rc == SQLITE_DONE;
+    sqlite3_finalize(st);
+    if (!ok) strmap_free(codes);
+    return ok;
+}
+
+/* A full search rebuild is one statement; per code is cheaper for a few. */
+#define REINDEX_PER_CODE_MAX 500
+
+/* Name of the admin unit with this code in the index's layout, or NULL. */
+static const char *unit_name(const AdminIndex *ix, const char *code) {
+    long k = code ? admin_find_code(ix, code) : -1;
+    return k >= 0 ? ix->units[k].name : NULL;
+}
+
+/* Search rows of the new institutions recs[added[0..n)], inserted in that
+ * order as ids after_id + 1, + 2, ...  Built from the records (the same
+ * values the rows hold, and admin names from the same layout) rather than
+ * read back with SQL: a third of the cost of indexing them.  Falls back on
+ * store_reindex_search_after when the ids are not that run. */
+static int index_new_rows(sqlite3 *db, const Record *recs, const size_t *added, size_t n, const AdminIndex *ix,
+                          sqlite3_int64 after_id) {
+    if (query_int64(db, "SELECT coalesce(max(id), 0) FROM institution") != after_id + (sqlite3_int64)n)
+        return store_reindex_search_after(db, after_id);
+    int rc = SQLITE_OK;
+    for (size_t k = 0; rc == SQLITE_OK && k < n; k++) {
+        const Record *rec = &recs[added[k]];
+        StoreSearchRow row = {
+            .id = after_id + 1 + (sqlite3_int64)k,
+            .code = rec->s[FLD_CODE],
+            .name = rec->s[FLD_NAME],
+            .address = rec->s[FLD_ADDRESS],
+            .governing_body = rec->s[FLD_GOVERNING_BODY],
+            .commune = ix->n ? unit_name(ix, rec->s[FLD_COMMUNE_CODE]) : NULL,
+            .district = ix->n ? unit_name(ix, rec->s[FLD_DISTRICT_CODE]) : NULL,
+            .province = ix->n ? unit_name(ix, rec->s[FLD_PROVINCE_CODE]) : NULL,
+        };
+        rc = store_search_add(db, &row);
+    }
+    return rc;
+}
+
+int write_institutions(sqlite3 *db, Record *recs, size_t n, const AdminIndex *ix, WriteCounts *wc, char **err) {
+    const char *layout = ix->n ? ix->layout : NULL;
+    *err = NULL;
     char ts[32];
     now_iso(ts);
     size_t valid = 0;
     for (size_t i = 0; i < n; i++) valid += !recs[i].rejected;
-    IndexSuspension susp;
-    index_suspend(db, valid, &susp);
-    /* Changed rows, for the search index; new rows wait in `waiting` until
-     * a batch is full. */
-    size_t nchanged = 0, nwaiting = 0, waiting[INSERT_BATCH];
-    size_t *changed = malloc((n ? n : 1) * sizeof *changed);
-    int rc = changed ? 0 : -1;
+    sqlite3_int64 existing = query_int64(db, "SELECT count(*) FROM institution");
+    sqlite3_int64 max_id = query_int64(db, "SELECT coalesce(max(id), 0) FROM institution");
+    /* The pragma and the suspended triggers change how the statements
+     * compile: prepare them after (the 64-row INSERT takes a while). */
+    int checks_ignored = query_int64(db, "PRAGMA ignore_check_constraints") != 0;
+    sqlite3_exec(db, "PRAGMA ignore_check_constraints = ON", NULL, NULL, NULL);
+    TriggerSuspension susp;
+    double pt_t=pt_now(), pt_w=pt_wall(); /*PERFTRACE*/
+    triggers_suspend(db, valid, existing, max_id, &susp);
+    Upsert u = {0};
+    sqlite3_stmt *batch = NULL;
+    if (prepare_institutions(db, &u, err) != 0 || prepare_insert(db, INSERT_BATCH, &batch, err) != 0) {
+        triggers_resume(db, &susp, 0, 0, err); /* only forgets them: the caller rolls back */
+        if (!checks_ignored) sqlite3_exec(db, "PRAGMA ignore_check_constraints = OFF", NULL, NULL, NULL);
+        upsert_free(&u);
+        sqlite3_finalize(batch);
+        return -1;
+    }
+    StrMap known;
+    int have_known = load_codes(db, existing, valid, &known);
+    /* Updated and added rows, in order, for the search index; new rows
+     * wait in `waiting` until a batch is full. */
+    size_t nupdated = 0, nadded = 0, nwaiting = 0, waiting[INSERT_BATCH];
+    size_t *updated = malloc((n ? n : 1) * sizeof *updated), *added = malloc((n ? n : 1) * sizeof *added);
+    int rc = updated && added ? 0 : -1;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         Record *rec = &recs[i];
         if (rec->rejected) continue;
-        bind_institution(u.lookup, 0, rec, layout, NULL);
-        int same = lookup(u.lookup);
+        if (check_enums(rec, err) != 0) {
+            rc = -1;
+            break;
+        }
+        int same = -1; /* codes are unique in the input: one not stored before is new */
+        if (!have_known || strmap_get(&known, rec->s[FLD_CODE])) {
+            bind_institution(u.lookup, 0, rec, layout, NULL);
+            same = lookup(u.lookup);
+        }
         if (same == -2) {
             rc = sql_fail(db, "looking up an institution", err);
         } else if (same == 1) {
@@ -274,10 +463,10 @@ int write_institutions(sqlite3 *db, Record *recs, size_t n, const char *layout, 
         } else if (same == 0) {
             rc = run_rows(db, u.update, recs, &i, 1, layout, ts, err);
             wc->updated++;
-            changed[nchanged++] = i;
+            updated[nupdated++] = i;
         } else {
-            changed[nchanged++] = i;
             waiting[nwaiting++] = i;
+            added[nadded++] = i;
             wc->inserted++;
             if (nwaiting == INSERT_BATCH) {
                 rc = run_rows(db, batch, recs, waiting, INSERT_BATCH, layout, ts, err);
@@ -286,20 +475,25 @@ int write_institutions(sqlite3 *db, Record *recs, size_t n, const char *layout, 
         }
     }
     for (size_t k = 0; rc == 0 && k < nwaiting; k++) rc = run_rows(db, u.insert, recs, &waiting[k], 1, layout, ts, err);
-    if (rc == 0) rc = index_resume(db, &susp, err);
-    free(susp.trigger_sql);
+    PT("rows"); /*PERFTRACE*/
+    if (triggers_resume(db, &susp, rc == 0, wc->inserted, err) != 0) rc = -1;
+    PT("rtree"); /*PERFTRACE*/
+    if (!checks_ignored) sqlite3_exec(db, "PRAGMA ignore_check_constraints = OFF", NULL, NULL, NULL);
+    if (have_known) strmap_free(&known);
     sqlite3_finalize(batch);
-    if (rc == 0 && nchanged) {
-        /* A full rebuild is one statement; per code is cheaper for a few. */
-        if (nchanged > 500) {
-            if (store_reindex_search(db, NULL) != SQLITE_OK) rc = sql_fail(db, "rebuilding the search index", err);
-        } else
-            for (size_t k = 0; rc == 0 && k < nchanged; k++)
-                if (store_reindex_search(db, recs[changed[k]].s[FLD_CODE]) != SQLITE_OK)
-                    rc = sql_fail(db, "updating the search index", err);
+    if (rc == 0 && nupdated > REINDEX_PER_CODE_MAX) {
+        if (store_reindex_search(db, NULL) != SQLITE_OK) rc = sql_fail(db, "rebuilding the search index", err);
+    } else if (rc == 0) {
+        for (size_t k = 0; rc == 0 && k < nupdated; k++)
+            if (store_reindex_search(db, recs[updated[k]].s[FLD_CODE]) != SQLITE_OK)
+                rc = sql_fail(db, "updating the search index", err);
+        if (rc == 0 && nadded && index_new_rows(db, recs, added, nadded, ix, max_id) != SQLITE_OK)
+            rc = sql_fail(db, "indexing the new institutions for search", err);
     }
-    if (!changed && !*err) *err = ing_printf("out of memory");
-    free(changed);
+    PT("search"); /*PERFTRACE*/
+    if ((!updated || !added) && !*err) *err = ing_printf("out of memory");
+    free(updated);
+    free(added);
     upsert_free(&u);
     return rc;
 }

@@ -5,6 +5,7 @@
  * keys on, SpatiaLite loaded through its per-connection cache, and the SQL
  * functions vetmap_fold()/vetmap_casefold() from text.c. */
 #include "store.h"
+#include "buf.h"
 #include "schema.h"
 #include "text.h"
 
@@ -113,6 +114,31 @@ static void sql_fold(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 
 static void sql_casefold(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sql_text_fn(ctx, argc, argv, text_casefold);
+}
+
+/* The body column holds what else a person may type to find a school: its
+ * address, governing body, code and the names of its commune, district and
+ * province (so "lang giang" finds every school there), folded.  One
+ * function for the SQL reindex (vetmap_search_body) and for
+ * store_search_add, so both build the same row. */
+#define SEARCH_BODY_PARTS 6
+static char *search_body(const char *const parts[SEARCH_BODY_PARTS]) {
+    Buf b = BUF_INIT;
+    for (int k = 0; k < SEARCH_BODY_PARTS; k++) {
+        if (k) buf_putc(&b, ' ');
+        if (parts[k]) buf_puts(&b, parts[k]);
+    }
+    char *body = b.oom ? NULL : text_fold(b.data);
+    buf_free(&b);
+    return body;
+}
+
+static void sql_search_body(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    const char *parts[SEARCH_BODY_PARTS] = {0};
+    for (int k = 0; k < argc && k < SEARCH_BODY_PARTS; k++) parts[k] = (const char *)sqlite3_value_text(argv[k]);
+    char *body = search_body(parts);
+    if (body) sqlite3_result_text(ctx, body, -1, free);
+    else sqlite3_result_null(ctx);
 }
 
 /* ------------------------------------------------ SpatiaLite cache registry */
@@ -313,6 +339,8 @@ sqlite3 *store_open(const char *path, int flags, char **err) {
                                NULL, NULL, NULL);
     sqlite3_create_function_v2(db, "vetmap_casefold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                                sql_casefold, NULL, NULL, NULL);
+    sqlite3_create_function_v2(db, "vetmap_search_body", SEARCH_BODY_PARTS, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                               NULL, sql_search_body, NULL, NULL, NULL);
 
     char *msg = NULL;
     if (!(flags & STORE_READONLY)) {
@@ -405,38 +433,74 @@ char *store_default_layout(sqlite3 *db, char *out, size_t n) {
 
 /* ------------------------------------------------------------------ search */
 
-/* The body column holds what else a person may type to find a school: its
- * address, governing body, code and the names of its commune, district and
- * province (so "lang giang" finds every school there). */
 #define SEARCH_ROWS_SQL                                                                          \
     "INSERT INTO search_fts(rowid, code, name_cf, name, body) "                                  \
     "SELECT i.id, i.code, vetmap_casefold(i.name), vetmap_fold(i.name), "                        \
-    "  vetmap_fold(coalesce(i.address, '') || ' ' || coalesce(i.governing_body, '') || ' ' ||"   \
-    "    i.code || ' ' || coalesce(c.name, '') || ' ' || coalesce(d.name, '') || ' ' ||"         \
-    "    coalesce(p.name, '')) "                                                                 \
+    "  vetmap_search_body(i.address, i.governing_body, i.code, c.name, d.name, p.name) "         \
     "FROM institution i "                                                                        \
     "LEFT JOIN admin_unit c ON c.layout = i.admin_layout AND c.code = i.commune_code "           \
     "LEFT JOIN admin_unit d ON d.layout = i.admin_layout AND d.code = i.district_code "          \
     "LEFT JOIN admin_unit p ON p.layout = i.admin_layout AND p.code = i.province_code "
 
-int store_reindex_search(sqlite3 *db, const char *code) {
-    if (!code)
-        return sqlite3_exec(db, "DELETE FROM search_fts; " SEARCH_ROWS_SQL, NULL, NULL, NULL);
-    static const char *const steps[] = {
-        "DELETE FROM search_fts WHERE rowid IN (SELECT id FROM institution WHERE code = ?1) "
-        "OR code = ?1",
-        SEARCH_ROWS_SQL "WHERE i.code = ?1",
-    };
-    for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+int store_search_add(sqlite3 *db, const StoreSearchRow *row) {
+    sqlite3_stmt *st = store_prepare_cached(db, "INSERT INTO search_fts(rowid, code, name_cf, name, body) "
+                                                "VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (!st) return sqlite3_errcode(db);
+    const char *parts[SEARCH_BODY_PARTS] = {row->address, row->governing_body, row->code,
+                                            row->commune, row->district,       row->province};
+    char *name_cf = row->name ? text_casefold(row->name) : NULL;
+    char *name = row->name ? text_fold(row->name) : NULL;
+    char *body = search_body(parts);
+    sqlite3_bind_int64(st, 1, row->id);
+    sqlite3_bind_text(st, 2, row->code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, name_cf, -1, SQLITE_STATIC); /* NULL binds NULL, as the SQL gives */
+    sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, body, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    free(name_cf);
+    free(name);
+    free(body);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Run the two statements of a partial reindex (delete the rows, insert
+ * them again), with ?1 bound to code (when not NULL) or to id. */
+static int reindex_steps(sqlite3 *db, const char *const steps[2], const char *code, sqlite3_int64 id) {
+    for (size_t k = 0; k < 2; k++) {
         sqlite3_stmt *st = NULL;
         int rc = sqlite3_prepare_v2(db, steps[k], -1, &st, NULL);
         if (rc != SQLITE_OK) return rc;
-        sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+        if (code) sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+        else sqlite3_bind_int64(st, 1, id);
         rc = sqlite3_step(st);
         sqlite3_finalize(st);
         if (rc != SQLITE_DONE) return rc;
     }
     return SQLITE_OK;
+}
+
+int store_reindex_search(sqlite3 *db, const char *code) {
+    if (!code)
+        return sqlite3_exec(db, "DELETE FROM search_fts; " SEARCH_ROWS_SQL, NULL, NULL, NULL);
+    static const char *const steps[2] = {
+        "DELETE FROM search_fts WHERE rowid IN (SELECT id FROM institution WHERE code = ?1) "
+        "OR code = ?1",
+        SEARCH_ROWS_SQL "WHERE i.code = ?1",
+    };
+    return reindex_steps(db, steps, code, 0);
+}
+
+int store_reindex_search_after(sqlite3 *db, sqlite3_int64 after_id) {
+    /* Search rows are keyed by the institution's id (rowid), and ids only
+     * grow, so rows above after_id are new: the delete is a safety net
+     * that normally finds nothing. */
+    static const char *const steps[2] = {
+        "DELETE FROM search_fts WHERE rowid > ?1",
+        SEARCH_ROWS_SQL "WHERE i.id > ?1",
+    };
+    return reindex_steps(db, steps, NULL, after_id);
 }
 
 /* -------------------------------------------------------------- read pool */

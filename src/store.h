@@ -69,6 +69,24 @@ char *store_default_layout(sqlite3 *db, char *out, size_t n);
 /* Rebuild the search index rows of one institution (code) or of all
  * (code == NULL).  Call inside the writing transaction. */
 int store_reindex_search(sqlite3 *db, const char *code);
+/* One institution's values that make its search index row. */
+typedef struct StoreSearchRow {
+    sqlite3_int64 id;
+    const char *code, *name, *address, *governing_body;
+    const char *commune, *district, *province; /* names of its admin units, NULL when none */
+} StoreSearchRow;
+
+/* Add an institution's search index row from its values: the row
+ * store_reindex_search builds from the tables, for a writer that has the
+ * values at hand (a bulk ingest then skips the joins and SQL functions).
+ * The institution must have no search row yet.  Call inside the writing
+ * transaction. */
+int store_search_add(sqlite3 *db, const StoreSearchRow *row);
+
+/* Add the search index rows of the institutions with id > after_id (the
+ * rows an ingest has just inserted), so a bulk insert into a big table
+ * indexes only its own rows.  Call inside the writing transaction. */
+int store_reindex_search_after(sqlite3 *db, sqlite3_int64 after_id);
 
 /* A prepared statement for `sql`, cached on this connection and finalized
  * by store_close: never finalize it yourself.  `sql` must stay valid for

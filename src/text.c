@@ -47,10 +47,9 @@ int text_utf8_valid(const char *s, size_t n) {
     return 1;
 }
 
-/* Run utf8proc over a NUL-terminated valid UTF-8 string; NULL on invalid
- * input or allocation failure.  utf8proc allocates with malloc. */
-static char *map_utf8(const char *s, utf8proc_option_t opts, utf8proc_custom_func fn) {
-    if (!s || !text_utf8_valid(s, strlen(s))) return NULL;
+/* Run utf8proc over a valid NUL-terminated UTF-8 string; NULL on
+ * allocation failure.  utf8proc allocates with malloc. */
+static char *map_valid(const char *s, utf8proc_option_t opts, utf8proc_custom_func fn) {
     utf8proc_uint8_t *out = NULL;
     utf8proc_ssize_t r = utf8proc_map_custom((const utf8proc_uint8_t *)s, 0, &out,
                                              opts | UTF8PROC_NULLTERM | UTF8PROC_STABLE, fn, NULL);
@@ -61,11 +60,10 @@ static char *map_utf8(const char *s, utf8proc_option_t opts, utf8proc_custom_fun
     return (char *)out;
 }
 
-char *text_nfc(const char *s) { return map_utf8(s, UTF8PROC_COMPOSE, NULL); }
-
-char *text_casefold(const char *s) {
-    return map_utf8(s, UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD, NULL);
-}
+#define NFC_OPTS UTF8PROC_COMPOSE
+#define CASEFOLD_OPTS (UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD)
+/* COMPAT too: full-width digits, ligatures and the like fold to ASCII. */
+#define FOLD_OPTS (UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD)
 
 /* đ/Đ (U+0111/U+0110) are letters of their own with no canonical
  * decomposition, so STRIPMARK leaves them; searchers type "d". */
@@ -90,12 +88,11 @@ static int is_word_char(utf8proc_int32_t cp) {
     }
 }
 
-char *text_fold(const char *s) {
-    /* COMPAT too: full-width digits, ligatures and the like fold to ASCII. */
-    char *m = map_utf8(s, UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_STRIPMARK |
-                              UTF8PROC_CASEFOLD, fold_dstroke);
+/* The slow (reference) fold: utf8proc's mapping, then runs of non-word
+ * code points collapsed to one space, in place (never longer). */
+static char *fold_slow(const char *s) {
+    char *m = map_valid(s, FOLD_OPTS, fold_dstroke);
     if (!m) return NULL;
-    /* Collapse in place: the output is never longer than the input. */
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)m;
     size_t in = 0, out = 0, len = strlen(m);
     int pending_space = 0;
@@ -118,6 +115,260 @@ char *text_fold(const char *s) {
     }
     m[out] = '\0';
     return m;
+}
+
+/* ------------------------------------------------------------ fast path
+ * utf8proc costs a few microseconds a string (UTF-32 buffers, property
+ * look-ups, reordering), and the ingest folds every name several times.
+ * Almost all our text is ASCII plus precomposed Latin letters
+ * (Vietnamese: U+00C0..U+01B0 and U+1EA0..U+1EF9).  When every code point
+ * of a string is a "plain" one — a starter (combining class 0, not a mark)
+ * that never combines with a neighbour and whose NFC is itself — each of
+ * NFC, case folding and search folding maps the string one code point at
+ * a time: decomposition is per code point, canonical reordering only moves
+ * marks between starters, and composition cannot cross into the next code
+ * point's starter.  So the per-code-point results are computed once, by
+ * utf8proc itself, and such strings are mapped by table look-up.  A code
+ * point whose result would break that (a mark in its output, a mixed
+ * word/separator output, anything longer than FAST_MAX bytes) is marked
+ * slow, and a string holding any slow or out-of-table code point goes to
+ * utf8proc as before: utf8proc stays the authority, the table only caches
+ * its answers (tests/unit/test_text.c checks them against it). */
+
+#define FAST_MAX 8
+/* The table covers U+0000..U+024F and U+1E00..U+1EFF. */
+#define FAST_LOW_END 0x250
+#define FAST_HIGH_BEGIN 0x1E00
+#define FAST_HIGH_END 0x1F00
+#define FAST_SIZE (FAST_LOW_END + (FAST_HIGH_END - FAST_HIGH_BEGIN))
+
+enum { FOLD_SLOW, FOLD_WORD, FOLD_SEP, FOLD_EMPTY };
+
+typedef struct FastEntry {
+    unsigned char nfc_same;     /* plain, and NFC leaves it alone */
+    unsigned char fold_kind;    /* FOLD_*: output all word chars, all separators, nothing */
+    unsigned char fold_len, casefold_len;  /* bytes; casefold_len 0 = slow */
+    char fold[FAST_MAX], casefold[FAST_MAX];
+} FastEntry;
+
+static FastEntry fast_table[FAST_SIZE];
+static size_t fast_growth = 1; /* max output bytes per input byte of any entry */
+static pthread_once_t fast_once = PTHREAD_ONCE_INIT;
+static int fast_enabled = 1;
+
+void text_fast_path_enable(int on) { fast_enabled = on; }
+
+/* Table index of cp, or -1 outside the table. */
+static int fast_index(utf8proc_int32_t cp) {
+    if (cp >= 0 && cp < FAST_LOW_END) return (int)cp;
+    if (cp >= FAST_HIGH_BEGIN && cp < FAST_HIGH_END) return FAST_LOW_END + (int)(cp - FAST_HIGH_BEGIN);
+    return -1;
+}
+
+/* A starter that is not a mark and is assigned: what utf8proc may treat
+ * one code point at a time, if the rest of fast_init agrees. */
+static int fast_starter(utf8proc_int32_t cp) {
+    const utf8proc_property_t *p = utf8proc_get_property(cp);
+    utf8proc_category_t c = (utf8proc_category_t)p->category;
+    return cp > 0 && p->combining_class == 0 && c != UTF8PROC_CATEGORY_CN && c != UTF8PROC_CATEGORY_MN &&
+           c != UTF8PROC_CATEGORY_MC && c != UTF8PROC_CATEGORY_ME;
+}
+
+/* Decode the next code point of valid UTF-8 at *p (advances *p). */
+static utf8proc_int32_t next_cp(const unsigned char **p) {
+    const unsigned char *s = *p;
+    utf8proc_int32_t cp;
+    if (s[0] < 0x80) {
+        cp = s[0];
+        *p += 1;
+    } else if (s[0] < 0xE0) {
+        cp = (s[0] & 0x1F) << 6 | (s[1] & 0x3F);
+        *p += 2;
+    } else if (s[0] < 0xF0) {
+        cp = (s[0] & 0x0F) << 12 | (s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+        *p += 3;
+    } else {
+        cp = (s[0] & 0x07) << 18 | (s[1] & 0x3F) << 12 | (s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+        *p += 4;
+    }
+    return cp;
+}
+
+/* 1 when every code point of the UTF-8 string out is in the table and
+ * nfc_same (so it starts a new, self-contained segment). */
+static int fast_all_plain(const char *out) {
+    const unsigned char *p = (const unsigned char *)out;
+    while (*p) {
+        int i = fast_index(next_cp(&p));
+        if (i < 0 || !fast_table[i].nfc_same) return 0;
+    }
+    return 1;
+}
+
+static void fast_init(void) {
+    /* First which code points are plain and NFC-stable ... */
+    for (int i = 0; i < FAST_SIZE; i++) {
+        utf8proc_int32_t cp = i < FAST_LOW_END ? i : FAST_HIGH_BEGIN + (i - FAST_LOW_END);
+        if (!fast_starter(cp)) continue;
+        char one[5] = {0};
+        utf8proc_encode_char(cp, (utf8proc_uint8_t *)one);
+        char *n = map_valid(one, NFC_OPTS, NULL);
+        fast_table[i].nfc_same = n && !strcmp(n, one);
+        free(n);
+    }
+    /* ... then their case fold and search fold, kept only when the output
+     * is made of such code points (so nothing in it can combine or reorder
+     * with the neighbours' output either) and fits. */
+    for (int i = 0; i < FAST_SIZE; i++) {
+        FastEntry *e = &fast_table[i];
+        if (!e->nfc_same) continue;
+        utf8proc_int32_t cp = i < FAST_LOW_END ? i : FAST_HIGH_BEGIN + (i - FAST_LOW_END);
+        char one[5] = {0};
+        utf8proc_encode_char(cp, (utf8proc_uint8_t *)one);
+        char *cf = map_valid(one, CASEFOLD_OPTS, NULL);
+        size_t n = cf ? strlen(cf) : 0;
+        if (cf && n > 0 && n <= FAST_MAX && fast_all_plain(cf)) {
+            memcpy(e->casefold, cf, n);
+            e->casefold_len = (unsigned char)n;
+        }
+        free(cf);
+        char *f = map_valid(one, FOLD_OPTS, fold_dstroke);
+        n = f ? strlen(f) : 0;
+        if (f && n <= FAST_MAX && fast_all_plain(f)) {
+            int words = 0, seps = 0;
+            for (const unsigned char *p = (const unsigned char *)f; *p;) {
+                if (is_word_char(next_cp(&p))) words++;
+                else seps++;
+            }
+            e->fold_kind = n == 0 ? FOLD_EMPTY : !seps ? FOLD_WORD : !words ? FOLD_SEP : FOLD_SLOW;
+            memcpy(e->fold, f, n);
+            e->fold_len = (unsigned char)n;
+        }
+        free(f);
+        size_t in = strlen(one), out = e->fold_len > e->casefold_len ? e->fold_len : e->casefold_len;
+        if ((out + in - 1) / in > fast_growth) fast_growth = (out + in - 1) / in;
+    }
+}
+
+/* The table entry of the code point at *p, advancing *p; NULL at a code
+ * point outside the table or at bytes that are not valid UTF-8.  Only the
+ * table's encodings are decoded: ASCII, C2..C9 + one continuation byte
+ * (U+0080..U+027F) and E1 B8..BB + one (U+1E00..U+1EFF), none of which
+ * can be overlong, so a string the fast paths accept needs no other
+ * validation. */
+static inline const FastEntry *fast_next(const unsigned char **p) {
+    const unsigned char *s = *p;
+    int i;
+    if (s[0] < 0x80) {
+        i = s[0];
+        *p += 1;
+    } else if (s[0] >= 0xC2 && s[0] <= 0xC9 && (s[1] & 0xC0) == 0x80) {
+        i = (s[0] & 0x1F) << 6 | (s[1] & 0x3F);
+        if (i >= FAST_LOW_END) return NULL;
+        *p += 2;
+    } else if (s[0] == 0xE1 && s[1] >= 0xB8 && s[1] <= 0xBB && (s[2] & 0xC0) == 0x80) {
+        i = FAST_LOW_END + ((s[1] & 0x03) << 6 | (s[2] & 0x3F));
+        *p += 3;
+    } else {
+        return NULL;
+    }
+    return &fast_table[i];
+}
+
+/* NFC by table: a copy of s when every code point is NFC-stable, else
+ * NULL (use utf8proc; also on allocation failure, where utf8proc fails
+ * too). */
+static char *nfc_fast(const char *s) {
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        if (*p < 0x80) { /* ASCII is always NFC */
+            p++;
+            continue;
+        }
+        const FastEntry *e = fast_next(&p);
+        if (!e || !e->nfc_same) return NULL;
+    }
+    size_t len = (size_t)(p - (const unsigned char *)s);
+    char *out = malloc(len + 1);
+    if (out) memcpy(out, s, len + 1);
+    return out;
+}
+
+/* Case fold by table, or NULL (use utf8proc).  The output is at most
+ * fast_growth times the input. */
+static char *casefold_fast(const char *s) {
+    char *out = malloc(strlen(s) * fast_growth + 1), *o = out;
+    if (!out) return NULL;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        const FastEntry *e = fast_next(&p);
+        if (!e || !e->casefold_len) {
+            free(out);
+            return NULL;
+        }
+        memcpy(o, e->casefold, e->casefold_len);
+        o += e->casefold_len;
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Search fold by table (same collapsing as fold_slow), or NULL.  A
+ * separator is written only for a separator code point (one byte or more)
+ * that was dropped, so fast_growth bounds the output too. */
+static char *fold_fast(const char *s) {
+    char *out = malloc(strlen(s) * fast_growth + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    int pending_space = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        const FastEntry *e = fast_next(&p);
+        if (!e || e->fold_kind == FOLD_SLOW) {
+            free(out);
+            return NULL;
+        }
+        if (e->fold_kind == FOLD_WORD) {
+            if (pending_space && o > 0) out[o++] = ' ';
+            pending_space = 0;
+            memcpy(out + o, e->fold, e->fold_len);
+            o += e->fold_len;
+        } else if (e->fold_kind == FOLD_SEP) {
+            pending_space = 1;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* Each of the three: the table when it can, else validate and ask
+ * utf8proc. */
+char *text_nfc(const char *s) {
+    if (!s) return NULL;
+    if (fast_enabled) {
+        pthread_once(&fast_once, fast_init);
+        char *r = nfc_fast(s);
+        if (r) return r;
+    }
+    return text_utf8_valid(s, strlen(s)) ? map_valid(s, NFC_OPTS, NULL) : NULL;
+}
+
+char *text_casefold(const char *s) {
+    if (!s) return NULL;
+    if (fast_enabled) {
+        pthread_once(&fast_once, fast_init);
+        char *r = casefold_fast(s);
+        if (r) return r;
+    }
+    return text_utf8_valid(s, strlen(s)) ? map_valid(s, CASEFOLD_OPTS, NULL) : NULL;
+}
+
+char *text_fold(const char *s) {
+    if (!s) return NULL;
+    if (fast_enabled) {
+        pthread_once(&fast_once, fast_init);
+        char *r = fold_fast(s);
+        if (r) return r;
+    }
+    return text_utf8_valid(s, strlen(s)) ? fold_slow(s) : NULL;
 }
 
 char *text_trim(char *s) {

@@ -39,6 +39,11 @@ int text_encoding_known(const char *encoding);
 /* Trim ASCII white space and a leading UTF-8 BOM in place; returns s. */
 char *text_trim(char *s);
 
+/* Tests only (not thread-safe): 0 turns off the table fast path of
+ * text_nfc/text_fold/text_casefold, so utf8proc does all the work and the
+ * two can be compared; 1 (the default) turns it back on. */
+void text_fast_path_enable(int on);
+
 /* Admin unit name key: fold, then drop a leading unit-type word
  * ("tinh", "thanh pho", "tp", "thi xa", "tx", "huyen", "quan", "xa",
  * "phuong", "thi tran", "tt", "dac khu") so "Huyện Lạng Giang",

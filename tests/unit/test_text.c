@@ -6,6 +6,7 @@
 #include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 /* Compare an owned result with want, then free it. */
 #define CHECK_OWNED(expr, want)      \
@@ -348,6 +349,118 @@ static void test_decode(void) {
     }
 }
 
+/* ------------------------------------------- table fast path vs utf8proc */
+
+/* The code points the fast path has a table for, then a few it must leave
+ * to utf8proc (combining marks, other scripts, a ligature, Hangul). */
+static int fast_table_cp(int i) { return i < 0x24F ? i + 1 : 0x1E00 + (i - 0x24F); }
+#define FAST_TABLE_CPS (0x24F + 0x100)
+static const int other_cps[] = {0x0300, 0x0301, 0x0302, 0x0303, 0x0306, 0x0309, 0x031B, 0x0323, 0x0345,
+                                0x0391, 0x03B1, 0x0410, 0x0430, 0x05D0, 0x0627, 0x0E01, 0x1100, 0x1161,
+                                0x11A8, 0xAC00, 0x2126, 0x212B, 0x2160, 0x3000, 0x4E2D, 0xFB01, 0xFF21,
+                                0xFF11, 0x1F600, 0x00A0, 0x2002, 0x00AD};
+
+static size_t put_utf8(char *out, int cp) {
+    if (cp < 0x80) { out[0] = (char)cp; return 1; }
+    if (cp < 0x800) { out[0] = (char)(0xC0 | cp >> 6); out[1] = (char)(0x80 | (cp & 0x3F)); return 2; }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | cp >> 12); out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F)); return 3;
+    }
+    out[0] = (char)(0xF0 | cp >> 18); out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+    out[2] = (char)(0x80 | (cp >> 6 & 0x3F)); out[3] = (char)(0x80 | (cp & 0x3F)); return 4;
+}
+
+/* Compare NFC, fold and case fold of s with the table on and off; returns
+ * the number of differences (each one printed once). */
+static int fast_mismatches(const char *s) {
+    char *(*const fns[])(const char *) = {text_nfc, text_fold, text_casefold};
+    static const char *const names[] = {"text_nfc", "text_fold", "text_casefold"};
+    int bad = 0;
+    for (int f = 0; f < 3; f++) {
+        text_fast_path_enable(1);
+        char *fast = fns[f](s);
+        text_fast_path_enable(0);
+        char *slow = fns[f](s);
+        text_fast_path_enable(1);
+        if ((!fast || !slow) ? fast != slow : strcmp(fast, slow) != 0) {
+            if (bad++ == 0) {
+                fprintf(stderr, "     %s(\"", names[f]);
+                for (const unsigned char *p = (const unsigned char *)s; *p; p++) fprintf(stderr, "\\x%02X", *p);
+                fprintf(stderr, "\"): fast \"%s\", utf8proc \"%s\"\n", fast ? fast : "(null)", slow ? slow : "(null)");
+            }
+        }
+        free(fast);
+        free(slow);
+    }
+    return bad;
+}
+
+static unsigned long long rng_state = 20240601;
+static unsigned rng(unsigned n) {
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (unsigned)(rng_state >> 33) % n;
+}
+
+static void test_fast_path(void) {
+    char s[64];
+    int bad = 0;
+    /* every table code point alone and between ASCII letters */
+    for (int i = 0; i < FAST_TABLE_CPS; i++) {
+        size_t n = put_utf8(s, fast_table_cp(i));
+        s[n] = '\0';
+        bad += fast_mismatches(s);
+        s[0] = 'a';
+        n = 1 + put_utf8(s + 1, fast_table_cp(i));
+        s[n++] = 'B';
+        s[n] = '\0';
+        bad += fast_mismatches(s);
+    }
+    CHECK_INT(bad, 0);
+    /* every ordered pair of table code points: composition and reordering
+     * only ever act between neighbours, so pairs cover every interaction
+     * the table could miss */
+    bad = 0;
+    for (int i = 0; i < FAST_TABLE_CPS && bad < 5; i++)
+        for (int j = 0; j < FAST_TABLE_CPS && bad < 5; j++) {
+            size_t n = put_utf8(s, fast_table_cp(i));
+            n += put_utf8(s + n, fast_table_cp(j));
+            s[n] = '\0';
+            bad += fast_mismatches(s);
+        }
+    CHECK_INT(bad, 0);
+    /* random strings mixing table code points with marks and other
+     * scripts (these must fall back to utf8proc) */
+    bad = 0;
+    for (int k = 0; k < 20000 && bad < 5; k++) {
+        size_t n = 0, len = 1 + rng(12);
+        for (size_t c = 0; c < len; c++) {
+            int cp = rng(4) ? fast_table_cp((int)rng(FAST_TABLE_CPS))
+                            : other_cps[rng(sizeof other_cps / sizeof other_cps[0])];
+            n += put_utf8(s + n, cp);
+        }
+        s[n] = '\0';
+        bad += fast_mismatches(s);
+    }
+    CHECK_INT(bad, 0);
+    /* real names: all 134 Vietnamese letters in words, NFC and NFD */
+    bad = 0;
+    for (size_t i = 0; i < sizeof vni_letters / sizeof vni_letters[0]; i++) {
+        snprintf(s, sizeof s, "Tr%sng C\xC4\x90-%s, s\xE1\xBB\x91 %zu", vni_letters[i].utf8, vni_letters[i].utf8, i);
+        bad += fast_mismatches(s);
+        text_fast_path_enable(0);
+        char *nfd = (char *)utf8proc_NFD((const utf8proc_uint8_t *)s);
+        text_fast_path_enable(1);
+        if (nfd) bad += fast_mismatches(nfd);
+        free(nfd);
+    }
+    CHECK_INT(bad, 0);
+    /* the table path gives the documented results */
+    CHECK_OWNED(text_fold("Tr\xC6\xB0\xE1\xBB\x9Dng Cao \xC4\x91\xE1\xBA\xB3ng"), "truong cao dang");
+    CHECK_OWNED(text_casefold("\xC4\x90\xE1\xBA\xB2NG"), "\xC4\x91\xE1\xBA\xB3ng");
+    CHECK_OWNED(text_nfc("Tr\xC6\xB0\xE1\xBB\x9Dng"), "Tr\xC6\xB0\xE1\xBB\x9Dng");
+}
+
 int main(void) {
     test_utf8_valid();
     test_nfc();
@@ -355,5 +468,6 @@ int main(void) {
     test_admin_key();
     test_trim();
     test_decode();
+    test_fast_path();
     return unit_summary();
 }
