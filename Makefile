@@ -47,8 +47,8 @@ deps:
 data: $(BUILD)/vetmap
 	@scripts/build-data.sh $(BUILD)/vetmap $(DB)
 
+# vetmap prints "vetmap: serving URL" itself, once the port is bound.
 run: deps all data
-	@echo "vetmap: serving http://127.0.0.1:$(PORT)/"
 	$(BUILD)/vetmap serve --db $(DB) --port $(PORT) --web web
 
 test: deps all test-unit test-unit-san test-api test-browser

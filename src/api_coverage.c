@@ -24,6 +24,7 @@ typedef struct Ask {
     CovQuery q;
     int with_geometry;
     const char *format;      /* "geojson" | "csv" | "xlsx" */
+    int download;            /* f=geojson asked for (the page's own view asks for none) */
 } Ask;
 
 /* 400 for COVSTORE_EINVAL, 500 otherwise (the reason goes to the log). */
@@ -78,6 +79,7 @@ static int common_params(Request *req, Response *res, Ask *a, const char *const 
             return -1;
         }
         if (strcmp(f, "json")) a->format = f;
+        a->download = !strcmp(f, "geojson");
     }
     const char *g = http_query(req, "geometry");
     if (g) {
@@ -148,6 +150,7 @@ static void out_coverage(Request *req, Response *res, const Ask *a, const CovRun
         return;
     }
     res->content_type = GEOJSON_TYPE;
+    if (a->download) attachment(res, run, a, "coverage", "geojson");
 }
 
 static void out_suggest(Request *req, Response *res, const Ask *a, const CovRun *run) {
@@ -157,6 +160,7 @@ static void out_suggest(Request *req, Response *res, const Ask *a, const CovRun 
     }
     covreport_suggest_geojson(&res->body, run, &a->q);
     res->content_type = GEOJSON_TYPE;
+    if (a->download) attachment(res, run, a, "suggestions", "geojson");
 }
 
 static const char *const COVERAGE_PARAMS[] = {"layout", "level", "radius_km", "kind", "ownership", "occupation",

@@ -1,6 +1,7 @@
 /* collections.c — the fixed list of OGC API collections (collections.h). */
 #include "collections.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const Collection collections[] = {
@@ -23,4 +24,38 @@ const Collection *collection_find(const char *id) {
     for (int i = 0; i < collection_count; i++)
         if (!strcmp(collections[i].id, id)) return &collections[i];
     return NULL;
+}
+
+const char *const institution_kinds[] = {"college", "intermediate_school", "vet_centre", "other", NULL};
+const char *const institution_ownerships[] = {"public", "private", "foreign", "unknown", NULL};
+const char *const institution_precisions[] = {"surveyed", "address", "commune_centroid", "district_centroid",
+                                              "unknown", NULL};
+
+const char *const *collection_param_values(const char *param) {
+    static const struct { const char *name; const char *const *values; } enums[] = {
+        {"kind", institution_kinds},
+        {"ownership", institution_ownerships},
+        {"location_precision", institution_precisions},
+    };
+    for (size_t i = 0; param && i < sizeof enums / sizeof enums[0]; i++)
+        if (!strcmp(enums[i].name, param)) return enums[i].values;
+    return NULL;
+}
+
+int collection_check_values(const char *name, const char *list, const char *const *allowed, char *why, size_t n) {
+    for (const char *p = list;; p++) {
+        size_t len = strcspn(p, ",");
+        int ok = 0;
+        for (int k = 0; allowed[k] && !ok; k++) ok = strlen(allowed[k]) == len && !strncmp(allowed[k], p, len);
+        if (!ok) {
+            char all[200] = "";
+            for (int k = 0; allowed[k]; k++)
+                snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", k ? ", " : "", allowed[k]);
+            snprintf(why, n, "%s must be a comma-separated list of %s; got '%.*s'", name, all,
+                     (int)(len > 60 ? 60 : len), p);
+            return -1;
+        }
+        p += len;
+        if (!*p) return 0;
+    }
 }

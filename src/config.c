@@ -96,6 +96,7 @@ static const Key keys[] = {
     INT_KEY(connection_timeout_s, 1, 86400),
     INT_KEY(connection_limit, 1, 100000),
     INT_KEY(per_ip_connection_limit, 0, 100000),
+    STR_KEY(public_url),
     /* ---- accounts, sessions and editing (auth.c, edits.c, api_auth.c) ---- */
     INT_KEY(session_ttl_s, 1, 31 * 86400),
     INT_KEY(cookie_secure, 0, 1),
@@ -182,6 +183,22 @@ static int set_key(Config *c, const Key *k, const cJSON *v, const char *path, ch
     return 0;
 }
 
+/* public_url goes into every absolute link and JSON document: an http(s)
+ * URL of printable ASCII with no quote, space or query; a trailing '/' is
+ * dropped so that links join as base + "/path". */
+static int check_public_url(char *url, const char *path, char **err) {
+    if (!url[0]) return 0;
+    int ok = !strncmp(url, "http://", 7) || !strncmp(url, "https://", 8);
+    for (const char *p = url; ok && *p; p++) ok = *p > ' ' && *p < 0x7f && !strchr("\"'<>\\`?#", *p);
+    const char *host = ok ? strstr(url, "://") + 3 : NULL;
+    if (!ok || !*host || *host == '/')
+        return strfmt_err(err, "%s: \"public_url\" must be an http:// or https:// URL with a host and no "
+                               "query, spaces or quotes", path);
+    size_t n = strlen(url);
+    while (url[n - 1] == '/') url[--n] = '\0';
+    return 0;
+}
+
 int config_load_file(Config *c, const char *path, char **err) {
     if (err) *err = NULL;
     char *text = read_file(path, err);
@@ -213,6 +230,7 @@ int config_load_file(Config *c, const char *path, char **err) {
             rc = set_key(&next, k, item, path, err);
     }
     cJSON_Delete(root);
+    if (rc == 0) rc = check_public_url(next.public_url, path, err);
     if (rc == 0 && (next.cluster_cell_px & (next.cluster_cell_px - 1)) != 0)
         rc = strfmt_err(err, "%s: \"cluster_cell_px\" must be 16, 32, 64, 128 or 256", path);
     if (rc == 0) *c = next;

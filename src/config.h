@@ -30,6 +30,10 @@ typedef struct Config {
     int connection_timeout_s;
     int connection_limit;
     int per_ip_connection_limit;
+    /* The server's public root, e.g. "https://gdnn.example.vn" (no trailing
+     * '/'): absolute links use it instead of the request's Host header,
+     * which a client chooses.  "" = links from Host. */
+    char public_url[256];
     /* The region institutions must lie in (degrees, [w, s, e, n] boxes; a
      * point in any box is inside).  Default: mainland Vietnam plus the
      * Hoàng Sa and Trường Sa archipelagos, listed explicitly. */

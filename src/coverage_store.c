@@ -2,6 +2,7 @@
  * (coverage_store.h). */
 #include "coverage_store.h"
 #include "coverage_grid.h"
+#include "collections.h"
 #include "store.h"
 #include "strfmt.h"
 
@@ -530,33 +531,15 @@ long covstore_locate(sqlite3 *db, const CovLayer *L, double lon, double lat) {
 
 /* --------------------------------------------------------------- sites */
 
-static const char *const KINDS[] = {"college", "intermediate_school", "vet_centre", "other", NULL};
-static const char *const OWNERSHIPS[] = {"public", "private", "foreign", "unknown", NULL};
-
-/* Check each comma-separated item of list against allowed. */
-static int check_list(const char *name, const char *list, const char *const *allowed, char **err) {
-    if (!list) return 0;
-    const char *p = list;
-    for (;;) {
-        size_t n = strcspn(p, ",");
-        int ok = 0;
-        for (int k = 0; allowed[k] && !ok; k++) ok = strlen(allowed[k]) == n && !strncmp(allowed[k], p, n);
-        if (!ok) {
-            char all[160] = "";
-            for (int k = 0; allowed[k]; k++)
-                snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", k ? ", " : "", allowed[k]);
-            *err = strfmt("%s must be a comma-separated list of %s; got '%.*s'", name, all, (int)(n > 60 ? 60 : n), p);
-            return COVSTORE_EINVAL;
-        }
-        if (!p[n]) return 0;
-        p += n + 1;
-    }
-}
-
 int covstore_check_filter(const CovFilter *f, char **err) {
     *err = NULL;
-    if (check_list("kind", f->kind, KINDS, err) || check_list("ownership", f->ownership, OWNERSHIPS, err))
+    char why[320];
+    if ((f->kind && collection_check_values("kind", f->kind, institution_kinds, why, sizeof why)) ||
+        (f->ownership &&
+         collection_check_values("ownership", f->ownership, institution_ownerships, why, sizeof why))) {
+        *err = strfmt("%s", why);
         return COVSTORE_EINVAL;
+    }
     if (f->occupation && (!*f->occupation || strlen(f->occupation) > 200)) {
         *err = strfmt("occupation must be 1 to 200 bytes");
         return COVSTORE_EINVAL;

@@ -4,10 +4,11 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <string.h>
 #include <time.h>
 
 void feature_write_value(Buf *b, sqlite3_stmt *st, int col, int decimals) {
-                         switch (sqlite3_column_type(st, col)) {
+    switch (sqlite3_column_type(st, col)) {
     case SQLITE_INTEGER:
         json_int(b, sqlite3_column_int64(st, col));
         break;
@@ -22,13 +23,23 @@ void feature_write_value(Buf *b, sqlite3_stmt *st, int col, int decimals) {
     }
 }
 
-/* "name":value for each listed property; names[i] reads column col0 + i. */
+/* "name":value for each listed property; names[i] reads column col0 + i.
+ * The names are plain identifiers (no escaping), so `,"name":` goes out in
+ * one piece: a 1000-feature page writes 16000 of them. */
 static void write_props(Buf *b, sqlite3_stmt *st, int col0, const char *const *names, int n, int *first) {
     for (int i = 0; i < n; i++) {
-        if (!*first) buf_putc(b, ',');
+        size_t len = strlen(names[i]);
+        if (buf_reserve(b, len + 4) != 0) return;
+        char *o = b->data + b->len;
+        if (!*first) *o++ = ',';
         *first = 0;
-        json_str(b, names[i]);
-        buf_putc(b, ':');
+        *o++ = '"';
+        memcpy(o, names[i], len);
+        o += len;
+        *o++ = '"';
+        *o++ = ':';
+        b->len = (size_t)(o - b->data);
+        b->data[b->len] = '\0';
         feature_write_value(b, st, col0 + i, 6);
     }
 }
@@ -53,7 +64,20 @@ static void write_url_array(Buf *b, sqlite3_stmt *st, int col) {
 }
 
 /* Column offsets inside FEATURE_INSTITUTION_COLUMNS. */
-enum { I_CODE = 0, I_SOURCE_URLS = 16, I_UPDATED_AT = 17, I_VERSION = 18, I_LON = 19, I_LAT = 20 };
+enum {
+    I_CODE = 0, I_SOURCE_URLS = 16, I_UPDATED_AT = 17, I_VERSION = 18, I_LON = 19, I_LAT = 20,
+    I_DESCRIPTION = 21, I_PROGRAMS = 22
+};
+
+/* The programs array SQLite built (FEATURE_INSTITUTION_PROGRAMS): valid
+ * JSON with raw UTF-8, so it is copied as is rather than parsed again. */
+static void write_programs(Buf *b, sqlite3_stmt *st, int col) {
+    const char *json = (const char *)sqlite3_column_text(st, col);
+    if (json && json[0] == '[')
+        buf_append(b, json, (size_t)sqlite3_column_bytes(st, col));
+    else
+        buf_puts(b, "[]");
+}
 
 static const char *const institution_props[] = {
     "code", "name", "kind", "ownership", "governing_body", "address",
@@ -62,7 +86,7 @@ static const char *const institution_props[] = {
 };
 
 void feature_write_institution(Buf *b, sqlite3_stmt *st, int col0, double distance_km) {
-                               buf_puts(b, "{\"type\":\"Feature\",\"id\":");
+    buf_puts(b, "{\"type\":\"Feature\",\"id\":");
     feature_write_value(b, st, col0 + I_CODE, 0);
     buf_puts(b, ",\"geometry\":");
     int has_xy = sqlite3_column_type(st, col0 + I_LON) != SQLITE_NULL &&
@@ -81,6 +105,10 @@ void feature_write_institution(Buf *b, sqlite3_stmt *st, int col0, double distan
     int first = 1;
     write_props(b, st, col0, institution_props, (int)(sizeof institution_props / sizeof *institution_props),
                 &first);
+    buf_puts(b, ",\"description\":");
+    feature_write_value(b, st, col0 + I_DESCRIPTION, 0);
+    buf_puts(b, ",\"programs\":");
+    write_programs(b, st, col0 + I_PROGRAMS);
     buf_puts(b, ",\"source_urls\":");
     write_url_array(b, st, col0 + I_SOURCE_URLS);
     buf_puts(b, ",\"updated_at\":");
@@ -101,7 +129,7 @@ static const char *const admin_props[] = {
 };
 
 void feature_write_admin(Buf *b, sqlite3_stmt *st, int col0) {
-                         buf_puts(b, "{\"type\":\"Feature\",\"id\":");
+    buf_puts(b, "{\"type\":\"Feature\",\"id\":");
     feature_write_value(b, st, col0 + A_CODE, 0);
     buf_puts(b, ",\"geometry\":");
     const unsigned char *wkb = sqlite3_column_blob(st, col0 + A_WKB);

@@ -19,8 +19,18 @@
     "i.code, i.name, i.kind, i.ownership, i.governing_body, i.address, "                      \
     "i.commune_code, c.name, i.district_code, d.name, i.province_code, p.name, "              \
     "i.website, i.phone, i.email, i.location_precision, i.source_urls, i.updated_at, "        \
-    "i.version, i.lon, i.lat"
-#define FEATURE_INSTITUTION_NCOLS 21
+    "i.version, i.lon, i.lat, i.description, " FEATURE_INSTITUTION_PROGRAMS
+#define FEATURE_INSTITUTION_NCOLS 23
+
+/* The institution's programs as one JSON array text, built by SQLite in the
+ * same query: one lookup in the program_institution index per row, which
+ * yields an institution's programs in rowid (stored) order, the order the
+ * editor's view lists them in.  (A nested ORDER BY rowid subquery doubled
+ * the cost of a 1000-feature page.) */
+#define FEATURE_INSTITUTION_PROGRAMS                                                        \
+    "(SELECT json_group_array(json_object('occupation_code', pr.occupation_code, "            \
+    "'occupation_name', pr.occupation_name, 'level', pr.level, 'annual_quota', pr.annual_quota))" \
+    " FROM program pr WHERE pr.institution_code = i.code)"
 
 /* The admin names come from the institution's own layout. */
 #define FEATURE_INSTITUTION_JOINS                                                           \
@@ -43,7 +53,8 @@
  * is a Point from lon/lat, or null when either is missing or not finite.
  * distance_km >= 0 adds a "distance_km" property (3 decimals); pass a
  * negative value for none.  source_urls (JSON array text) is written as an
- * array ([] when absent or unparseable). */
+ * array ([] when absent or unparseable); description and programs (the
+ * approved values of a school's edits) are written after location_precision. */
 void feature_write_institution(Buf *b, sqlite3_stmt *st, int col0, double distance_km);
 
 /* Append the admin unit Feature of the current row of st (columns from col0

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -136,10 +137,12 @@ static void digest_hex(char out[33], const char *const *parts, size_t nparts) {
     sodium_bin2hex(out, 33, h, sizeof h);
 }
 
-/* 1 when If-None-Match lists etag (weak comparison, RFC 9110 §13.1.2). */
+/* 1 when If-None-Match lists etag, compared weakly (RFC 9110 §13.1.2):
+ * W/"x" matches "x" either way round. */
 static int etag_matches(struct MHD_Connection *conn, const char *etag) {
     const char *inm = header(conn, MHD_HTTP_HEADER_IF_NONE_MATCH);
     if (!inm) return 0;
+    if (!strncmp(etag, "W/", 2)) etag += 2;
     size_t elen = strlen(etag);
     for (const char *p = inm; *p;) {
         while (*p == ' ' || *p == ',') p++;
@@ -163,13 +166,22 @@ static const char *safe_host(struct MHD_Connection *conn) {
     return h;
 }
 
-/* 1 when the "Name: value\n" lines hold a header called name (any case). */
-static int has_header(const char *lines, const char *name) {
+/* The Host that answers may depend on: none when public_url fixes the
+ * links, so tags and cached tiles are shared by every Host. */
+static const char *link_host(const Server *s, struct MHD_Connection *conn) {
+    return s->config->public_url[0] ? NULL : safe_host(conn);
+}
+
+/* The value of the header called name (any case) in the "Name: value\n"
+ * lines, or NULL. */
+static const char *header_line(const char *lines, const char *name) {
     size_t n = strlen(name);
     for (const char *p = lines; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-        if (!strncasecmp(p, name, n) && p[n] == ':') return 1;
-    return 0;
+        if (!strncasecmp(p, name, n) && p[n] == ':') return p + n + 1 + strspn(p + n + 1, " ");
+    return NULL;
 }
+
+static int has_header(const char *lines, const char *name) { return header_line(lines, name) != NULL; }
 
 static int db_busy(int rc) {
     rc &= 0xff;
@@ -299,6 +311,25 @@ static enum MHD_Result queue(Ctx *ctx, struct MHD_Connection *conn, const char *
     return ok;
 }
 
+/* 304 Not Modified with the headers a 200 has: etag (already suffixed) and
+ * the public Cache-Control, or a handler's own header lines (its ETag and
+ * Cache-Control among them) when `lines` is not NULL. */
+static enum MHD_Result send_not_modified(Ctx *ctx, struct MHD_Connection *conn, const char *method,
+                                         const char *etag, int vary, const char *lines) {
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    if (!r) return queue(ctx, conn, method, 500, NULL, 0, NULL);
+    if (lines) {
+        add_header_lines(r, lines);
+    } else {
+        char cc[64];
+        snprintf(cc, sizeof cc, "public, max-age=%d", ctx->server->config->cache_max_age);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
+    }
+    if (vary) MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    return queue(ctx, conn, method, 304, r, 0, NULL);
+}
+
 /* Send res.  etag_base (NULL = none) is the representation's tag without the
  * encoding suffix; it is used only for a cacheable 200. */
 static enum MHD_Result send_response(Ctx *ctx, struct MHD_Connection *conn, const char *method,
@@ -306,6 +337,15 @@ static enum MHD_Result send_response(Ctx *ctx, struct MHD_Connection *conn, cons
     const Config *cfg = ctx->server->config;
     if (res->body.oom) http_error(res, 500, "ServerError", "out of memory");
     if (!res->content_type) res->content_type = "application/json";
+    /* A handler's own tag (an item's version tag) is checked here, like the
+     * data_version tags before the handler runs: weakly, in one place. */
+    const char *own = res->status == 200 && is_get(method) ? header_line(res->headers, "ETag") : NULL;
+    if (own) {
+        char tag[128];
+        snprintf(tag, sizeof tag, "%.*s", (int)strcspn(own, "\n"), own);
+        if (etag_matches(conn, tag))
+            return send_not_modified(ctx, conn, method, NULL, compressible(res->content_type), res->headers);
+    }
     int ok200 = res->status == 200 && res->cacheable && is_get(method);
     int comp = compressible(res->content_type);
     int wants_gz = accepts_gzip(conn); /* the tag follows the request, as in run_route */
@@ -361,19 +401,6 @@ static enum MHD_Result send_error(Ctx *ctx, struct MHD_Connection *conn, const c
     enum MHD_Result rc = send_response(ctx, conn, method, &res, NULL, NULL);
     buf_free(&res.body);
     return rc;
-}
-
-/* 304 Not Modified for etag (already suffixed), with the headers a 200 has. */
-static enum MHD_Result send_not_modified(Ctx *ctx, struct MHD_Connection *conn, const char *method,
-                                         const char *etag, int vary) {
-    struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-    if (!r) return queue(ctx, conn, method, 500, NULL, 0, NULL);
-    char cc[64];
-    snprintf(cc, sizeof cc, "public, max-age=%d", ctx->server->config->cache_max_age);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
-    if (vary) MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
-    return queue(ctx, conn, method, 304, r, 0, NULL);
 }
 
 /* ------------------------------------------------------------ tile cache */
@@ -503,7 +530,7 @@ static enum MHD_Result run_route(Ctx *ctx, struct MHD_Connection *conn, const ch
     }
 
     int gz = accepts_gzip(conn);
-    const char *host = safe_host(conn);
+    const char *host = link_host(s, conn);
     char dvs[32], base[64], etag[96];
     snprintf(dvs, sizeof dvs, "%lld", dv);
     const char *parts[] = {dvs, "GET", host ? host : "", ctx->uri};
@@ -519,7 +546,7 @@ static enum MHD_Result run_route(Ctx *ctx, struct MHD_Connection *conn, const ch
     enum MHD_Result out;
     int tiles = get && s->tile_cache && !strncmp(path, TILES_PREFIX, strlen(TILES_PREFIX));
     if (get && etag_matches(conn, etag)) {
-        out = send_not_modified(ctx, conn, method, etag, 1);
+        out = send_not_modified(ctx, conn, method, etag, 1, NULL);
         goto done;
     }
     if (tiles) {
@@ -597,34 +624,35 @@ static const char *content_type_for(const char *path) {
     return "application/octet-stream";
 }
 
-/* Serve path from web_root.  The decoded path may hold "..": the file is
- * resolved with realpath and must lie under web_root (CASES H1); hidden
- * files (a segment starting with '.') are never served. */
-static enum MHD_Result serve_static(Ctx *ctx, struct MHD_Connection *conn, const char *method,
-                                    const char *path) {
-    Server *s = ctx->server;
-    if (!s->web_root[0]) return send_error(ctx, conn, method, 404, "NotFound", "no such resource", NULL);
+/* Open the file for path under web_root: a regular file, not hidden (no
+ * segment starting with '.'), whose real path (the decoded path may hold
+ * "..", or lead through a symlink: CASES H1) lies under web_root.  Returns
+ * the descriptor, or -1 for everything else alike, so that nothing tells
+ * what exists outside the web directory. */
+static int static_open(const Server *s, const char *path, char real[PATH_MAX], struct stat *st) {
+    if (!s->web_root[0]) return -1;
     char full[PATH_MAX];
     size_t plen = strlen(path);
     const char *index = (plen == 0 || path[plen - 1] == '/') ? "index.html" : "";
-    int n = snprintf(full, sizeof full, "%s/%s%s", s->web_root, path[0] == '/' ? path + 1 : path, index);
-    if (n < 0 || (size_t)n >= sizeof full)
-        return send_error(ctx, conn, method, 404, "NotFound", "no such file", NULL);
-    char real[PATH_MAX];
-    if (!realpath(full, real))
-        return send_error(ctx, conn, method, 404, "NotFound", "no such file", NULL);
+    int n = snprintf(full, PATH_MAX, "%s/%s%s", s->web_root, path[0] == '/' ? path + 1 : path, index);
+    if (n < 0 || (size_t)n >= PATH_MAX || !realpath(full, real)) return -1;
     size_t rootlen = strlen(s->web_root);
-    if (strncmp(real, s->web_root, rootlen) != 0 || real[rootlen] != '/')
-        return send_error(ctx, conn, method, 403, "Forbidden", "outside the web directory", NULL);
-    if (strstr(real + rootlen, "/."))
-        return send_error(ctx, conn, method, 404, "NotFound", "no such file", NULL);
-
+    if (strncmp(real, s->web_root, rootlen) != 0 || real[rootlen] != '/' || strstr(real + rootlen, "/."))
+        return -1;
     int fd = open(real, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > STATIC_MAX_BYTES) {
-        if (fd >= 0) close(fd);
-        return send_error(ctx, conn, method, 404, "NotFound", "no such file", NULL);
+    if (fd >= 0 && (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || (size_t)st->st_size > STATIC_MAX_BYTES)) {
+        close(fd);
+        fd = -1;
     }
+    return fd;
+}
+
+static enum MHD_Result serve_static(Ctx *ctx, struct MHD_Connection *conn, const char *method,
+                                    const char *path) {
+    char real[PATH_MAX];
+    struct stat st;
+    int fd = static_open(ctx->server, path, real, &st);
+    if (fd < 0) return send_error(ctx, conn, method, 404, "NotFound", "no such file", NULL);
     const char *ctype = content_type_for(real);
     int gz = compressible(ctype) && accepts_gzip(conn);
     /* The tag follows the file's identity and modification time. */
@@ -637,7 +665,7 @@ static enum MHD_Result serve_static(Ctx *ctx, struct MHD_Connection *conn, const
     snprintf(etag, sizeof etag, "\"%s%s\"", base, gz ? "-gz" : "");
     if (etag_matches(conn, etag)) {
         close(fd);
-        return send_not_modified(ctx, conn, method, etag, compressible(ctype));
+        return send_not_modified(ctx, conn, method, etag, compressible(ctype), NULL);
     }
     Response res;
     response_init(&res, method);
@@ -661,29 +689,69 @@ static enum MHD_Result serve_static(Ctx *ctx, struct MHD_Connection *conn, const
 
 /* --------------------------------------------------------------- dispatch */
 
-static enum MHD_Result preflight(Ctx *ctx, struct MHD_Connection *conn, const char *method) {
+/* OPTIONS: the methods the path takes in Allow, and for a CORS preflight
+ * the same methods and the request headers the API reads. */
+static enum MHD_Result options(Ctx *ctx, struct MHD_Connection *conn, const char *method, const char *allow) {
     struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    if (r) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
     if (r && ctx->server->config->cors_origins[0]) {
-        MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
-        MHD_add_response_header(r, "Access-Control-Allow-Headers", "Content-Type, If-None-Match, X-CSRF-Token");
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", allow);
+        MHD_add_response_header(r, "Access-Control-Allow-Headers",
+                                "Content-Type, If-Match, If-None-Match, X-CSRF-Token");
         MHD_add_response_header(r, "Access-Control-Max-Age", "600");
     }
     return queue(ctx, conn, method, 204, r, 0, NULL);
 }
 
+/* 1 when a static file answers GET at path. */
+static int static_exists(const Server *s, const char *path) {
+    char real[PATH_MAX];
+    struct stat st;
+    int fd = static_open(s, path, real, &st);
+    if (fd < 0) return 0;
+    close(fd);
+    return 1;
+}
+
 static enum MHD_Result dispatch(Ctx *ctx, struct MHD_Connection *conn, const char *url, const char *method) {
     Server *s = ctx->server;
-    if (!strcmp(method, "OPTIONS")) return preflight(ctx, conn, method);
-    char allow[128];
-    const Route *route = find_route(s->routes, is_get(method) ? "GET" : method, url, allow, sizeof allow);
+    char allow[160];
+    const Route *route = find_route(s->routes, is_get(method) ? "GET" : method, url, allow, sizeof allow - 16);
+    /* Every path takes OPTIONS; a path no route takes is a static file's. */
+    if (!allow[0] && !route && !is_get(method) && static_exists(s, url)) snprintf(allow, sizeof allow, "GET, HEAD");
+    if (allow[0]) strcat(allow, ", OPTIONS");
+    if (!strcmp(method, "OPTIONS")) {
+        if (allow[0]) return options(ctx, conn, method, allow);
+        return send_error(ctx, conn, method, 404, "NotFound", "no such resource", NULL);
+    }
     if (route) return run_route(ctx, conn, method, url, route);
     if (allow[0]) {
-        char desc[200];
+        char desc[240];
         snprintf(desc, sizeof desc, "method %.16s not allowed here; allowed: %s", method, allow);
         return send_error(ctx, conn, method, 405, "MethodNotAllowed", desc, allow);
     }
     if (is_get(method)) return serve_static(ctx, conn, method, url);
     return send_error(ctx, conn, method, 404, "NotFound", "no such resource", NULL);
+}
+
+/* 1 unless the body is declared binary (application/octet-stream): every
+ * endpoint that takes a body reads it as JSON, the what-if one whatever
+ * its Content-Type (curl --data sends a form type). */
+static int body_may_be_json(struct MHD_Connection *conn) {
+    const char *ct = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
+    return !ct || strcspn(ct, "; ") != 24 || strncasecmp(ct, "application/octet-stream", 24) != 0;
+}
+
+/* 1 when a JSON text holds a NUL: raw, or as a \u0000 escape, which cJSON
+ * decodes into a string cut short (a field silently wiped). */
+static int json_has_nul(const char *b, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] == '\0') return 1;
+        if (b[i] != '\\' || i + 1 >= n) continue;
+        if (b[i + 1] == 'u' && i + 6 <= n && !memcmp(b + i + 2, "0000", 4)) return 1;
+        i++; /* the escaped character: "\\u0000" is a backslash and text */
+    }
+    return 0;
 }
 
 /* Parse a Content-Length value; saturates instead of overflowing. */
@@ -742,6 +810,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         snprintf(desc, sizeof desc, "the request body is larger than %zu bytes", cfg->max_body_bytes);
         return send_error(ctx, conn, method, 413, "PayloadTooLarge", desc, NULL);
     }
+    /* Once here for every handler, before any of them parses the body. */
+    if (ctx->body.len && body_may_be_json(conn) && json_has_nul(ctx->body.data, ctx->body.len))
+        return send_error(ctx, conn, method, 400, "InvalidParameterValue",
+                          "the JSON body holds a NUL character (\\u0000), which no value may contain", NULL);
     return dispatch(ctx, conn, url, method);
 }
 
@@ -779,6 +851,43 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 
 /* ------------------------------------------------------------ start/stop */
 
+/* A listening socket on config->bind:port, made here rather than by MHD so
+ * that a failure names the real address and port (MHD reports the port it
+ * was given, 0 with a socket address).  *port gets the port bound (with
+ * port 0, the one the system chose), *ipv6 whether it is an IPv6 socket.
+ * Returns the descriptor, or -1. */
+static int listen_socket(const Config *config, int *port, int *ipv6, char **err) {
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", config->port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    int gai = getaddrinfo(config->bind, portstr, &hints, &ai);
+    if (gai != 0) {
+        *err = strfmt("bind address %s: %s", config->bind, gai_strerror(gai));
+        return -1;
+    }
+    int one = 1;
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int ok = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+             (ai->ai_family != AF_INET6 || setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) == 0) &&
+             bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0;
+    int e = errno;
+    *ipv6 = ai->ai_family == AF_INET6;
+    freeaddrinfo(ai);
+    if (!ok) {
+        *err = strfmt("cannot listen on %s port %d: %s", config->bind, config->port, strerror(e));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    union { struct sockaddr sa; struct sockaddr_in in; struct sockaddr_in6 in6; } addr;
+    socklen_t len = sizeof addr;
+    *port = config->port;
+    if (getsockname(fd, &addr.sa, &len) == 0)
+        *port = ntohs(addr.sa.sa_family == AF_INET6 ? addr.in6.sin6_port : addr.in.sin_port);
+    return fd;
+}
+
 Server *http_start(const Config *config, StorePool *pool, const Route *routes, char **err) {
     *err = NULL;
     if (sodium_init() < 0) {
@@ -800,43 +909,39 @@ Server *http_start(const Config *config, StorePool *pool, const Route *routes, c
     }
     s->tile_cache = cache_new(config->tile_cache_bytes);
 
-    char portstr[16];
-    snprintf(portstr, sizeof portstr, "%d", config->port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
-    struct addrinfo *ai = NULL;
-    int gai = getaddrinfo(config->bind, portstr, &hints, &ai);
-    if (gai != 0) {
-        *err = strfmt("bind address %s: %s", config->bind, gai_strerror(gai));
+    int ipv6 = 0;
+    int fd = listen_socket(config, &s->port, &ipv6, err);
+    if (fd < 0) {
         cache_free(s->tile_cache);
         free(s);
         return NULL;
     }
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
+    if (ipv6) flags |= MHD_USE_IPv6;
     /* The request line and headers live in the connection's memory pool:
      * make room for a URL up to the cap so that we answer 414 ourselves. */
     size_t pool_bytes = config->max_query_bytes * 2 + (32u << 10);
+    /* The logger comes first, or MHD warns through its own logger. */
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)config->connection_timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)config->connection_limit,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)config->per_ip_connection_limit,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool_bytes,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_END);
-    freeaddrinfo(ai);
     if (!s->daemon) {
-        *err = strfmt("cannot listen on %s port %s (address in use or not available)", config->bind, portstr);
+        /* Nothing else runs yet: the descriptor is still ours unless MHD
+         * closed it on its way out. */
+        if (fcntl(fd, F_GETFD) != -1) close(fd);
+        *err = strfmt("cannot start the HTTP server on %s port %d", config->bind, s->port);
         cache_free(s->tile_cache);
         free(s);
         return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : config->port;
     return s;
 }
 
@@ -871,6 +976,10 @@ void http_client_ip(Request *req, char *out, size_t n) {
 }
 
 void http_base_url(Request *req, Buf *out) {
+    if (req->config->public_url[0]) {
+        buf_puts(out, req->config->public_url);
+        return;
+    }
     const char *host = safe_host(req->conn);
     if (host) {
         buf_printf(out, "http://%s", host);

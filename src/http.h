@@ -65,7 +65,9 @@ const Route *http_routes(const Server *s);
 /* Query parameters (decoded).  http_query returns NULL when absent. */
 const char *http_query(Request *req, const char *name);
 /* Fail with 400 InvalidParameterValue when a query parameter is not in the
- * NULL-terminated `allowed` list, or is given twice.  Returns 0 or -1. */
+ * NULL-terminated `allowed` list, is given twice, or is an enumerated
+ * filter (collection_param_values: kind, ownership, location_precision)
+ * with a value outside its set.  Returns 0 or -1. */
 int http_check_params(Request *req, Response *res, const char *const *allowed);
 /* Integer parameter in [min, max], default `def` when absent.  Returns 0, or
  * -1 after setting a 400 error naming the parameter. */
@@ -90,8 +92,8 @@ void http_db_error(Response *res, sqlite3 *db, int rc);
 const char *http_header(Request *req, const char *name);
 /* Append one extra header line to the response. */
 void http_add_header(Response *res, const char *name, const char *value);
-/* The request's own URL root, e.g. "http://127.0.0.1:8080" (from Host), for
- * absolute links. */
+/* The request's own URL root for absolute links: the configured public_url
+ * when set, else e.g. "http://127.0.0.1:8080" from the Host header. */
 void http_base_url(Request *req, Buf *out);
 /* The request's query string re-encoded, without `skip` params (NULL-term.
  * list), e.g. for building next links.  Appends "k=v&k2=v2" (no '?'). */

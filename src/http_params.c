@@ -3,6 +3,7 @@
  * depends on the locale (CASES G2), and re-encoding for paging links.
  * libmicrohttpd has already decoded the values ('+' is a space: CASES H4). */
 #include "http.h"
+#include "collections.h"
 #include "text.h"
 
 #include <locale.h>
@@ -24,6 +25,7 @@ typedef struct ParamCheck {
     const char *const *allowed;
     const char *bad;         /* first offending key */
     const char *why;         /* "unknown" | "repeated" | "not valid UTF-8" */
+    char value_error[320];   /* or: the value is not one the parameter takes */
     const char *seen[32];
     int nseen;
 } ParamCheck;
@@ -40,6 +42,11 @@ static enum MHD_Result check_one(void *cls, enum MHD_ValueKind kind, const char 
         pc->why = "not valid UTF-8";
         known = 0;
     }
+    /* An enumerated filter with a value no row can have is a client error
+     * (a typo would otherwise look like "no institution of that kind"). */
+    const char *const *values = known ? collection_param_values(key) : NULL;
+    if (values && collection_check_values(key, value ? value : "", values, pc->value_error, sizeof pc->value_error))
+        known = 0;
     if (!known) {
         pc->bad = key;
         return MHD_NO;
@@ -52,6 +59,10 @@ int http_check_params(Request *req, Response *res, const char *const *allowed) {
     ParamCheck pc = {.allowed = allowed};
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, check_one, &pc);
     if (!pc.bad) return 0;
+    if (pc.value_error[0]) {
+        http_error(res, 400, "InvalidParameterValue", "%s", pc.value_error);
+        return -1;
+    }
     Buf list = BUF_INIT;
     for (const char *const *a = allowed; *a; a++) buf_printf(&list, "%s%s", a == allowed ? "" : ", ", *a);
     char key[64];

@@ -2,6 +2,7 @@
  * parameters and operations (method + path). */
 #include "openapi.h"
 #include "collections.h"
+#include "coverage_run.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -144,7 +145,7 @@ static const Op ops[] = {
      "cov_suggest_f",
      "400", NULL},
     {"post", "/api/coverage/whatif", "coverageWhatIf", "Planning",
-     "Coverage of the network with sites added or removed (nothing is written)", GEO, "", "400", JSON},
+     "Coverage of the network with sites added or removed (nothing is written)", GEO, "", "400,404", JSON},
     {"get", "/api/coverage/layouts", "getCoverageLayouts", "Planning", "Layouts and levels that can be analysed",
      JSON, "", "", NULL},
     {"post", "/api/session", "login", "Accounts", "Log in: sets the session cookie, returns the CSRF token", JSON,
@@ -258,6 +259,103 @@ static const char *error_text(const char *status) {
     return "Error";
 }
 
+/* ------------------------------------------------------ body schemas */
+
+static cJSON *typed(const char *type, const char *description) {
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddStringToObject(s, "type", type);
+    if (description) cJSON_AddStringToObject(s, "description", description);
+    return s;
+}
+
+static cJSON *number_in(double min, double max, const char *description) {
+    cJSON *s = typed("number", description);
+    cJSON_AddNumberToObject(s, "minimum", min);
+    cJSON_AddNumberToObject(s, "maximum", max);
+    return s;
+}
+
+static cJSON *enum_string(const char *const *values, const char *description) {
+    cJSON *s = typed("string", description);
+    cJSON *e = cJSON_AddArrayToObject(s, "enum");
+    for (int i = 0; values[i]; i++) cJSON_AddItemToArray(e, cJSON_CreateString(values[i]));
+    return s;
+}
+
+/* A filter of the what-if body: "a,b" or ["a", "b"]. */
+static cJSON *filter_list(const char *const *values, const char *what) {
+    char desc[160];
+    snprintf(desc, sizeof desc, "Only institutions with this %s: a comma-separated string or an array.", what);
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddStringToObject(s, "description", desc);
+    cJSON *one = cJSON_AddArrayToObject(s, "oneOf");
+    cJSON_AddItemToArray(one, typed("string", NULL));
+    cJSON *arr = typed("array", NULL);
+    cJSON_AddNumberToObject(arr, "minItems", 1);
+    cJSON_AddItemToObject(arr, "items", enum_string(values, NULL));
+    cJSON_AddItemToArray(one, arr);
+    return s;
+}
+
+/* The body of POST /api/coverage/whatif, member for member as
+ * api_coverage.c reads it (unknown members are refused). */
+static cJSON *whatif_schema(void) {
+    cJSON *s = typed("object", "Coverage with hypothetical sites added and institutions removed.");
+    cJSON_AddBoolToObject(s, "additionalProperties", 0);
+    cJSON *p = cJSON_AddObjectToObject(s, "properties");
+    cJSON_AddItemToObject(p, "layout", typed("string", "Admin layout (default: the default layout)."));
+    static const char *const levels[] = {"province", "district", "commune", NULL};
+    cJSON_AddItemToObject(p, "level", enum_string(levels, "Admin level analysed (default: the finest with "
+                                                          "population)."));
+    cJSON *radius = number_in(COVRUN_MIN_RADIUS_KM, COVRUN_MAX_RADIUS_KM, "Catchment radius, km.");
+    cJSON_AddNumberToObject(radius, "default", 10);
+    cJSON_AddItemToObject(p, "radius_km", radius);
+    cJSON_AddItemToObject(p, "kind", filter_list(institution_kinds, "kind"));
+    cJSON_AddItemToObject(p, "ownership", filter_list(institution_ownerships, "ownership"));
+    cJSON_AddItemToObject(p, "occupation", typed("string", "Only institutions training this occupation code."));
+    cJSON *geometry = typed("boolean", "Include unit polygons.");
+    cJSON_AddBoolToObject(geometry, "default", 1);
+    cJSON_AddItemToObject(p, "geometry", geometry);
+
+    cJSON *site = typed("object", "A hypothetical institution.");
+    cJSON_AddBoolToObject(site, "additionalProperties", 0);
+    cJSON *req = cJSON_AddArrayToObject(site, "required");
+    cJSON_AddItemToArray(req, cJSON_CreateString("lon"));
+    cJSON_AddItemToArray(req, cJSON_CreateString("lat"));
+    cJSON *sp = cJSON_AddObjectToObject(site, "properties");
+    cJSON_AddItemToObject(sp, "lon", number_in(-180, 180, "Longitude (WGS84 degrees)."));
+    cJSON_AddItemToObject(sp, "lat", number_in(-90, 90, "Latitude (WGS84 degrees)."));
+    cJSON_AddItemToObject(sp, "name", typed("string", NULL));
+    cJSON_AddItemToObject(sp, "code", typed("string", NULL));
+    cJSON_AddItemToObject(sp, "kind", enum_string(institution_kinds, NULL));
+    cJSON_AddItemToObject(sp, "ownership", enum_string(institution_ownerships, NULL));
+    cJSON *add = typed("array", "Sites added.");
+    cJSON_AddNumberToObject(add, "maxItems", COVRUN_MAX_WHATIF);
+    cJSON_AddItemToObject(add, "items", site);
+    cJSON_AddItemToObject(p, "add", add);
+
+    cJSON *remove = typed("array", "Codes of institutions left out.");
+    cJSON_AddNumberToObject(remove, "maxItems", COVRUN_MAX_WHATIF);
+    cJSON_AddItemToObject(remove, "items", typed("string", NULL));
+    cJSON_AddItemToObject(p, "remove", remove);
+    return s;
+}
+
+/* Request bodies described member by member, by operationId (the others
+ * are "any object"); each is a schema in components/schemas. */
+static const struct {
+    const char *op_id, *name;
+    cJSON *(*build)(void);
+} body_schemas[] = {
+    {"coverageWhatIf", "WhatIf", whatif_schema},
+};
+
+static const char *body_schema_name(const char *op_id) {
+    for (size_t i = 0; i < sizeof body_schemas / sizeof body_schemas[0]; i++)
+        if (!strcmp(body_schemas[i].op_id, op_id)) return body_schemas[i].name;
+    return NULL;
+}
+
 static cJSON *operation(const Op *op) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "operationId", op->id);
@@ -276,7 +374,15 @@ static cJSON *operation(const Op *op) {
         cJSON_AddBoolToObject(rb, "required", 1);
         cJSON *c = cJSON_AddObjectToObject(rb, "content");
         cJSON *m = cJSON_AddObjectToObject(c, op->body);
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(m, "schema"), "type", "object");
+        cJSON *s = cJSON_AddObjectToObject(m, "schema");
+        const char *named = body_schema_name(op->id);
+        if (named) {
+            char ref[96];
+            snprintf(ref, sizeof ref, "#/components/schemas/%s", named);
+            cJSON_AddStringToObject(s, "$ref", ref);
+        } else {
+            cJSON_AddStringToObject(s, "type", "object");
+        }
     }
     cJSON *responses = cJSON_AddObjectToObject(o, "responses");
     cJSON *ok = cJSON_AddObjectToObject(responses, "200");
@@ -332,6 +438,8 @@ int openapi_write(Buf *out, const char *base_url) {
     cJSON *props = cJSON_AddObjectToObject(err, "properties");
     cJSON_AddStringToObject(cJSON_AddObjectToObject(props, "code"), "type", "string");
     cJSON_AddStringToObject(cJSON_AddObjectToObject(props, "description"), "type", "string");
+    for (size_t i = 0; i < sizeof body_schemas / sizeof body_schemas[0]; i++)
+        cJSON_AddItemToObject(schemas, body_schemas[i].name, body_schemas[i].build());
 
     char *text = cJSON_PrintUnformatted(doc);
     cJSON_Delete(doc);

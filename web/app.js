@@ -62,6 +62,9 @@
       field_updated_at: 'Cập nhật lần cuối',
       field_version: 'Phiên bản bản ghi',
       field_source_urls: 'Nguồn dữ liệu',
+      field_description: 'Giới thiệu',
+      field_programs: 'Ngành nghề đào tạo',
+      programQuota: (n) => `${n} chỉ tiêu/năm`,
       unitCode: 'mã',
       noInfo: 'Chưa có thông tin',
       sources: 'Nguồn dữ liệu',
@@ -142,6 +145,9 @@
       field_updated_at: 'Last updated',
       field_version: 'Record version',
       field_source_urls: 'Sources',
+      field_description: 'About',
+      field_programs: 'Programmes offered',
+      programQuota: (n) => `${n} places a year`,
       unitCode: 'code',
       noInfo: 'Not known',
       sources: 'Sources',
@@ -1051,7 +1057,20 @@
 
   const KNOWN_PROPS = new Set(['code', 'name', 'kind', 'ownership', 'governing_body', 'address', 'commune_code', 'commune_name',
     'district_code', 'district_name', 'province_code', 'province_name', 'website', 'phone', 'email', 'location_precision',
-    'source_urls', 'updated_at', 'version', 'distance_km']);
+    'source_urls', 'updated_at', 'version', 'distance_km', 'description', 'programs']);
+
+  /** A titled section of the panel: `body` (nodes), or "no information" when there is none. */
+  const section = (name, title, body) => el('section', { class: 'detail-section', dataset: { field: name } },
+    el('h3', null, title), body && body.length ? body : el('p', { class: 'muted' }, t('noInfo')));
+
+  /** One line per program: name (code) · level · yearly quota, each part when known. */
+  function programItems(programs) {
+    return (Array.isArray(programs) ? programs : []).filter((x) => x && typeof x === 'object').map((x) => el('li', null,
+      el('span', { class: 'program-name' }, x.occupation_name || x.occupation_code || ''),
+      x.occupation_code && x.occupation_name ? el('span', { class: 'muted code' }, ` (${t('unitCode')} ${x.occupation_code})`) : null,
+      x.level ? ` · ${x.level}` : null,
+      Number.isFinite(x.annual_quota) ? ` · ${t('programQuota', x.annual_quota.toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB'))}` : null));
+  }
 
   function renderDetail() {
     const d = state.detail;
@@ -1114,6 +1133,12 @@
       dl.append(field(k, k, String(v)));
     }
 
+    const about = section('description', t('field_description'),
+      p.description ? [el('p', { class: 'description' }, String(p.description))] : null);
+    const programList = programItems(p.programs);
+    const programs = section('programs', t('field_programs'),
+      programList.length ? [el('ul', { class: 'program-list' }, programList)] : null);
+
     const srcs = (Array.isArray(p.source_urls) ? p.source_urls : p.source_urls ? [p.source_urls] : [])
       .map((u) => ({ raw: u, href: safeHttpUrl(u) }));
     const sources = el('section', { class: 'detail-section', dataset: { field: 'source_urls' } },
@@ -1134,7 +1159,7 @@
       el('h3', null, t('permalink')),
       el('p', null, el('a', { href: hashFor(code), id: 'detail-permalink' }, `#institution/${code}`), ' ', copyBtn));
 
-    els.panelBody.replaceChildren(dl, sources, lookup, perma);
+    els.panelBody.replaceChildren(dl, about, programs, sources, lookup, perma);
     els.panelBody.scrollTop = 0;
     els.panel.scrollTop = 0;
   }

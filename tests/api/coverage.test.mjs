@@ -222,7 +222,15 @@ describe('downloads open in GDAL', () => {
   });
 
   it('GeoJSON reads back with its geometry', async () => {
-    const { out } = await download('layout=fixture&radius_km=3', 'coverage.geojson');
+    const { r, out } = await download('layout=fixture&radius_km=3&f=geojson', 'coverage.geojson');
+    // Asked for by f=geojson it is a download with a name, like CSV and XLSX; the page's own view is not.
+    assert.match(r.headers['content-type'], /^application\/geo\+json/);
+    assert.match(r.headers['content-disposition'], /^attachment; filename="coverage_fixture_3km\.geojson"$/);
+    const view = await request(`${fx.base}/api/coverage?layout=fixture&radius_km=3`);
+    assert.equal(view.headers['content-disposition'], undefined);
+    assert.deepEqual(JSON.parse(view.text), JSON.parse(r.text));
+    const sugg = await request(`${fx.base}/api/coverage/suggest?layout=fixture&radius_km=3&k=2&f=geojson`);
+    assert.match(sugg.headers['content-disposition'], /^attachment; filename="suggestions_fixture_3km\.geojson"$/);
     const { stdout } = await run('ogrinfo', ['-ro', '-so', '-al', out]);
     assert.match(stdout, /Feature Count: 4/);
     assert.match(stdout, /Geometry: Multi Polygon/);

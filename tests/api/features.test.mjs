@@ -5,14 +5,14 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  allItems, buildDb, copyDb, getJson, removeDir, request, sqlite, startServer, tmpDir,
+  addUser, allItems, buildDb, copyDb, getJson, login, removeDir, request, sqlite, startServer, tmpDir,
 } from './lib/server.mjs';
 import { assertJsonError, decimals, positions } from './lib/checks.mjs';
 
 const GEO = 'application/geo+json';
 const INSTITUTION_PROPS = ['code', 'name', 'kind', 'ownership', 'governing_body', 'address', 'commune_code',
   'commune_name', 'district_code', 'district_name', 'province_code', 'province_name', 'website', 'phone',
-  'email', 'location_precision', 'source_urls', 'updated_at', 'version'];
+  'email', 'location_precision', 'description', 'programs', 'source_urls', 'updated_at', 'version'];
 const ADMIN_PROPS = ['code', 'name', 'type', 'level', 'level_name', 'parent_code', 'layout', 'population',
   'area_km2'];
 const SHIPPED = { institutions: 16, districts: 10, provinces: 1, communes: 230 };
@@ -142,6 +142,8 @@ describe('items', () => {
       assert.ok(['college', 'intermediate_school', 'vet_centre', 'other'].includes(f.properties.kind));
       assert.ok(['public', 'private', 'foreign', 'unknown'].includes(f.properties.ownership));
       assert.ok(Array.isArray(f.properties.source_urls));
+      assert.ok(Array.isArray(f.properties.programs));
+      assert.ok(f.properties.description === null || typeof f.properties.description === 'string');
       for (const u of f.properties.source_urls) assert.match(u, /^https?:\/\//);
       assert.equal(typeof f.properties.version, 'number');
       if (f.properties.district_code) assert.equal(typeof f.properties.district_name, 'string');
@@ -269,7 +271,7 @@ describe('items', () => {
       [`location_precision=${all[0].properties.location_precision}`,
         (p) => p.location_precision === all[0].properties.location_precision],
       ['kind=college&ownership=public', (p) => p.kind === 'college' && p.ownership === 'public'],
-      ['kind=nothing', () => false],
+      ['kind=other', (p) => p.kind === 'other'], // a value the data can hold; others are 400 (below)
     ];
     for (const [q, pred] of cases) {
       const value = q.split('=')[1];
@@ -293,6 +295,9 @@ describe('items', () => {
       'bbox=1,2,3', 'bbox=1,2,3,4,5,6', 'bbox=a,b,c,d', 'bbox=10,0,5,1', 'bbox=0,10,1,5', 'bbox=0,0,1,91',
       'bbox=-181,0,1,1', 'bbox=nan,0,1,1', 'bbox=0x10,0,1,1', 'f=xml', 'foo=1', 'limit=5&limit=6',
       'parent_code=213', 'kind=', 'LIMIT=5',
+      // Enumerated filters take only the values the data can hold (store.c's CHECK constraints).
+      'kind=bogus', 'kind=college,bogus', 'kind=College', 'ownership=bogus', 'location_precision=bogus',
+      'location_precision=commune_centroid,', 'kind=college&ownership=state',
     ];
     for (const q of bad) {
       const e = assertJsonError(await request(`${base}/api/collections/institutions/items?${q}`), 400);
@@ -341,6 +346,45 @@ describe('single items', () => {
   });
 });
 
+describe('approved description and programs are public', () => {
+  it('an admin edit of both shows in the item, the items list, search and nearest', async () => {
+    const who = { email: 'admin@features.test', password: 'features-admin-passphrase' };
+    addUser(db, 'admin', who);
+    const { cookie, csrf } = await login(base, who);
+    const target = (await allItems(base, 'institutions')).find((f) => f.geometry);
+    const url = `${base}/api/collections/institutions/items/${encodeURIComponent(target.id)}`;
+    const description = 'Đào tạo nghề cho thanh niên nông thôn.\nCó ký túc xá.';
+    const programs = [
+      { occupation_code: '6480201', occupation_name: 'Công nghệ thông tin', level: 'cao đẳng', annual_quota: 120 },
+      { occupation_code: '5520123', occupation_name: 'Hàn', level: 'trung cấp', annual_quota: null },
+    ];
+    const etag = (await request(url)).headers.etag;
+    const r = await request(url, {
+      method: 'PATCH',
+      headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'application/merge-patch+json', 'If-Match': etag },
+      body: JSON.stringify({ properties: { description, programs } }),
+    });
+    assert.equal(r.status, 200, r.text);
+
+    const check = (f, where) => {
+      assert.ok(f, `${target.id} in ${where}`);
+      assert.deepEqual(Object.keys(f.properties).filter((k) => k !== 'distance_km'), INSTITUTION_PROPS, where);
+      assert.equal(f.properties.description, description, where);
+      assert.deepEqual(f.properties.programs, programs, where);
+    };
+    check((await getJson(url)).data, 'the item');
+    check((await allItems(base, 'institutions')).find((f) => f.id === target.id), 'the items list');
+    const q = encodeURIComponent(target.properties.name);
+    check((await getJson(`${base}/api/search?q=${q}&limit=100`)).data.features.find((f) => f.id === target.id), 'search');
+    const [lon, lat] = target.geometry.coordinates;
+    check((await getJson(`${base}/api/nearest?lon=${lon}&lat=${lat}&limit=50`)).data.features.find((f) => f.id === target.id),
+      'nearest');
+    // Others have none: an empty list, not a missing member.
+    const other = (await allItems(base, 'institutions')).find((f) => f.id !== target.id);
+    assert.deepEqual(other.properties.programs, []);
+  });
+});
+
 describe('OpenAPI document', () => {
   it('is OpenAPI 3.0 JSON listing every route, with the parameters the server accepts', async () => {
     const r = await getJson(`${base}/api/openapi.json`);
@@ -369,6 +413,34 @@ describe('OpenAPI document', () => {
     assert.deepEqual(search.sort(), ['district_code', 'kind', 'limit', 'offset', 'ownership', 'q']);
     const nearest = r.data.paths['/api/nearest'].get.parameters.map((p) => p.name);
     assert.deepEqual(nearest.sort(), ['kind', 'lat', 'limit', 'lon']);
+  });
+
+  it('describes the what-if body member by member, as the server reads it', async () => {
+    const doc = (await getJson(`${base}/api/openapi.json`)).data;
+    const body = doc.paths['/api/coverage/whatif'].post.requestBody.content['application/json'].schema;
+    assert.equal(body.$ref, '#/components/schemas/WhatIf');
+    const schema = doc.components.schemas.WhatIf;
+    assert.equal(schema.type, 'object');
+    assert.equal(schema.additionalProperties, false);
+    assert.deepEqual(Object.keys(schema.properties).sort(),
+      ['add', 'geometry', 'kind', 'layout', 'level', 'occupation', 'ownership', 'radius_km', 'remove']);
+    const site = schema.properties.add.items;
+    assert.deepEqual(site.required, ['lon', 'lat']);
+    assert.deepEqual(Object.keys(site.properties).sort(), ['code', 'kind', 'lat', 'lon', 'name', 'ownership']);
+    assert.deepEqual(site.properties.kind.enum, ['college', 'intermediate_school', 'vet_centre', 'other']);
+    assert.equal(schema.properties.remove.items.type, 'string');
+    // A body with every documented member is accepted; one more member is not.
+    const code = (await allItems(base, 'institutions'))[0].id;
+    const full = {
+      layout: '2025', level: 'commune', radius_km: 5, kind: ['college', 'other'], ownership: 'public,private',
+      occupation: '6480201', geometry: false, remove: [code],
+      add: [{ lon: 106.2, lat: 21.3, name: 'Cơ sở mới', code: 'NEW-1', kind: 'vet_centre', ownership: 'public' }],
+    };
+    const post = (b) => request(`${base}/api/coverage/whatif`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(b) });
+    const ok = await post(full);
+    assert.equal(ok.status, 200, ok.text);
+    assertJsonError(await post({ ...full, colour: 'red' }), 400);
   });
 
   it('documents every route the server serves (a prefix route by a path under it)', async () => {

@@ -11,7 +11,8 @@ import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import {
-  BIN, WEB, buildDb, copyDb, getJson, normalise, rawRequest, removeDir, request, sqlite, startServer, tmpDir,
+  BIN, ROOT, WEB, addUser, buildDb, copyDb, getJson, login, normalise, rawRequest, removeDir, request, sqlite,
+  startServer, tmpDir,
 } from './lib/server.mjs';
 import { assertJsonError } from './lib/checks.mjs';
 
@@ -78,7 +79,7 @@ describe('static files and CASES H1', () => {
     ];
     for (const target of attempts) {
       const r = await rawRequest(port, get(target));
-      assert.ok([400, 403, 404].includes(r.status), `${target}: HTTP ${r.status}`);
+      assert.ok([400, 404].includes(r.status), `${target}: HTTP ${r.status}`);
       assert.doesNotMatch(r.body, /root:/, target);
       if (r.status !== 400) assertJsonError(r, r.status);
     }
@@ -86,7 +87,19 @@ describe('static files and CASES H1', () => {
     assert.equal((await rawRequest(port, get('/vendor/../index.html'))).status, 200);
   });
 
-  it('refuses symlinks out of the web directory (403) and hidden files (404)', async () => {
+  it('a path outside the web directory is answered exactly like a missing file', async () => {
+    // An existing file and a missing one out there must not be told apart (QA: 403 vs 404 did).
+    const up = '/%2e%2e'.repeat(8);
+    const answers = [];
+    for (const target of [`${up}/etc/passwd`, `${up}/etc/no-such-file-here`, `${up}/etc`, '/no-such-file-here']) {
+      const r = await rawRequest(port, get(target));
+      assertJsonError(r, 404);
+      answers.push(r.body);
+    }
+    assert.equal(new Set(answers).size, 1, answers.join(' | '));
+  });
+
+  it('refuses symlinks out of the web directory and hidden files (404 alike)', async () => {
     const web = path.join(dir, 'web-h1');
     mkdirSync(web);
     writeFileSync(path.join(web, 'index.html'), '<!doctype html><title>t</title>');
@@ -97,14 +110,19 @@ describe('static files and CASES H1', () => {
     try {
       assert.equal((await request(`${s.base}/`)).status, 200);
       const r1 = await rawRequest(s.port, get('/passwd.txt'));
-      assertJsonError(r1, 403);
+      assertJsonError(r1, 404);
       assert.doesNotMatch(r1.body, /root:/);
-      assertJsonError(await rawRequest(s.port, get('/etc/passwd')), 403);
+      assertJsonError(await rawRequest(s.port, get('/etc/passwd')), 404);
       assertJsonError(await rawRequest(s.port, get('/.secret')), 404);
       assertJsonError(await rawRequest(s.port, get('/%2esecret')), 404);
     } finally {
       await s.stop();
     }
+  });
+
+  it('the page declares an inline icon, so no browser asks for /favicon.ico', async () => {
+    const html = (await request(`${base}/`)).text;
+    assert.match(html, /<link rel="icon" type="image\/svg\+xml" href="data:image\/svg\+xml,[^"]+">/);
   });
 
   it('static files have a strong ETag, answer 304, and gzip', async () => {
@@ -129,6 +147,65 @@ describe('status codes and JSON errors', () => {
       assertJsonError({ ...r, body: r.text }, 405);
       assert.match(r.headers.allow, /GET/);
     }
+  });
+
+  it('a path only GET serves (a static file) is 405 with Allow for other methods', async () => {
+    for (const [method, target] of [['POST', '/'], ['PUT', '/app.js'], ['DELETE', '/index.html']]) {
+      const r = await request(`${base}${target}`, { method });
+      assertJsonError({ ...r, body: r.text }, 405);
+      assert.equal(r.headers.allow, 'GET, HEAD, OPTIONS', `${method} ${target}`);
+    }
+    assertJsonError(await request(`${base}/no-such-file.txt`, { method: 'POST' }), 404);
+    // A GET on a path only other methods serve stays a 405, not a static-file 404.
+    const get = await request(`${base}/api/coverage/whatif`);
+    assertJsonError({ ...get, body: get.text }, 405);
+    assert.equal(get.headers.allow, 'POST, OPTIONS');
+  });
+
+  it('OPTIONS answers 204 with the Allow list of the path', async () => {
+    const cases = [['/api/search', 'GET, HEAD, OPTIONS'], ['/', 'GET, HEAD, OPTIONS'],
+      ['/api/session', /^(?=.*\bGET\b)(?=.*\bPOST\b)(?=.*\bDELETE\b).*OPTIONS$/],
+      ['/api/coverage/whatif', 'POST, OPTIONS']];
+    for (const [target, allow] of cases) {
+      const r = await request(`${base}${target}`, { method: 'OPTIONS' });
+      assert.equal(r.status, 204, target);
+      if (typeof allow === 'string') assert.equal(r.headers.allow, allow, target);
+      else assert.match(r.headers.allow, allow, target);
+      assert.equal(r.headers['access-control-allow-origin'], undefined, 'no CORS unless configured');
+    }
+    assertJsonError(await request(`${base}/no-such-file.txt`, { method: 'OPTIONS' }), 404);
+  });
+
+  it('a JSON body holding a NUL (\\u0000 or a raw byte) is 400 before any handler reads it', async () => {
+    const who = { email: 'admin@http.test', password: 'http-admin-passphrase' };
+    addUser(db, 'admin', who);
+    const { cookie, csrf } = await login(base, who);
+    const code = sqlite(db, 'SELECT code FROM institution WHERE address IS NOT NULL ORDER BY code LIMIT 1;').trim();
+    const url = `${base}/api/collections/institutions/items/${code}`;
+    const before = (await getJson(url)).data.properties.address;
+    const patch = (body) => request(url, { method: 'PATCH', body, headers: {
+      Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'application/merge-patch+json', 'If-Match': `"inst-${code}-v1"` } });
+    for (const body of ['{"properties":{"address":"\\u0000evil"}}', '{"properties":{"address":"ok\\u0000"}}',
+      Buffer.from('{"properties":{"address":"a\0b"}}')]) {
+      const r = await patch(body);
+      assertJsonError({ ...r, body: r.text }, 400);
+    }
+    assert.equal((await getJson(url)).data.properties.address, before, 'nothing was written');
+    // The same for every endpoint that takes JSON, whatever the body's declared type.
+    for (const [target, type] of [['/api/session', 'application/json'], ['/api/coverage/whatif', 'application/json'],
+      ['/api/coverage/whatif', 'application/x-www-form-urlencoded'], ['/api/coverage/whatif', null]]) {
+      const r = await request(`${base}${target}`, { method: 'POST', headers: type ? { 'Content-Type': type } : {},
+        body: '{"layout":"2025","kind":"coll\\u0000ege","email":"a\\u0000b","password":"x"}' });
+      assertJsonError({ ...r, body: r.text }, 400);
+    }
+    // An escaped backslash before "u0000" is text, not a NUL: the body goes through to the handler.
+    const text = await request(`${base}/api/coverage/whatif`, { method: 'POST',
+      headers: { 'Content-Type': 'application/json' }, body: '{"layout":"2025","occupation":"\\\\u0000"}' });
+    assert.equal(text.status, 200, text.text);
+    // Binary bodies are not JSON: NUL bytes pass.
+    const bin = await request(`${base}/api/_debug/echo`, { method: 'POST',
+      headers: { 'Content-Type': 'application/octet-stream' }, body: Buffer.from([0, 1, 0]) });
+    assert.equal(bin.status, 200);
   });
 
   it('414 for a URL longer than the cap (8 KiB)', async () => {
@@ -171,6 +248,22 @@ describe('ETag and If-None-Match', () => {
       assert.equal(nm.headers['cache-control'], 'public, max-age=60');
     }
     assert.equal((await request(url, { headers: { 'If-None-Match': '"other"' } })).status, 200);
+  });
+
+  it('a handler\'s own tag (an institution\'s version tag) matches weakly too: W/"tag" → 304', async () => {
+    const code = sqlite(db, 'SELECT code FROM institution ORDER BY code LIMIT 1;').trim();
+    const url = `${base}/api/collections/institutions/items/${code}`;
+    const r = await request(url);
+    const etag = r.headers.etag;
+    assert.match(etag, /^"inst-/);
+    for (const inm of [etag, `W/${etag}`, `"x", W/${etag}`]) {
+      const nm = await request(url, { headers: { 'If-None-Match': inm } });
+      assert.equal(nm.status, 304, inm);
+      assert.equal(nm.body.length, 0);
+      assert.equal(nm.headers.etag, etag);
+      assert.equal(nm.headers['cache-control'], r.headers['cache-control']);
+    }
+    assert.equal((await request(url, { headers: { 'If-None-Match': 'W/"inst-other-v1"' } })).status, 200);
   });
 });
 
@@ -422,6 +515,15 @@ describe('CORS', () => {
       assert.equal(pre.status, 204);
       assert.equal(pre.headers['access-control-allow-origin'], 'https://other.example');
       assert.match(pre.headers['access-control-allow-methods'], /GET/);
+      // An edit from another origin sends If-Match, X-CSRF-Token and a JSON Content-Type.
+      const edit = await request(`${s.base}/api/collections/institutions/items/X`, { method: 'OPTIONS',
+        headers: { Origin: 'https://example.org', 'Access-Control-Request-Method': 'PATCH',
+          'Access-Control-Request-Headers': 'content-type, if-match, x-csrf-token' } });
+      assert.equal(edit.status, 204);
+      assert.match(edit.headers.allow, /PATCH/);
+      assert.match(edit.headers['access-control-allow-methods'], /PATCH/);
+      const allowed = edit.headers['access-control-allow-headers'].toLowerCase().split(/,\s*/);
+      for (const h of ['content-type', 'if-match', 'x-csrf-token']) assert.ok(allowed.includes(h), h);
     } finally {
       await s.stop();
     }
@@ -433,6 +535,64 @@ describe('vetmap serve command line', () => {
     const { stdout } = await execFileP(BIN, ['serve', '--help']);
     for (const opt of ['--db', '--bind', '--port', '--web', '--config', '--debug-routes', '--help']) {
       assert.ok(stdout.includes(opt), opt);
+    }
+    // The server writes sessions, edits and login failures: the database is not opened read-only.
+    assert.doesNotMatch(stdout, /read-only/);
+    assert.match(stdout, /writes sessions, edits/);
+  });
+
+  it('README documents every config key (Configuration), the error statuses and the usage', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const config = readme.slice(readme.indexOf('### Configuration'), readme.indexOf('## Data'));
+    const keys = [...readFileSync(path.join(ROOT, 'src', 'config.c'), 'utf8').matchAll(/(?:STR|INT|SIZE)_KEY\((\w+)/g)]
+      .map((m) => m[1]).filter((k) => k !== 'f' && k !== 'db_path'); // f: the macros' own parameter
+    assert.ok(keys.length >= 25, keys.join());
+    for (const k of [...keys, 'region_boxes']) assert.ok(config.includes(`\`${k}\``), `README Configuration: ${k}`);
+    const http = readme.slice(readme.indexOf('### HTTP'), readme.indexOf('### Configuration'));
+    for (const status of [400, 401, 403, 404, 405, 409, 412, 413, 414, 415, 422, 428, 429, 503]) {
+      assert.match(http, new RegExp(`\\b${status}\\b`), `README error status ${status}`);
+    }
+    for (const opt of ['--prefer edits|file', '--debug-routes', '[--config FILE]']) assert.ok(readme.includes(opt), opt);
+  });
+
+  it('a busy port: no "serving" line, the error names the real port, and no libmicrohttpd noise', async () => {
+    const r = await execFileP(BIN, ['serve', '--db', db, '--port', String(port)]).then(() => null, (e) => e);
+    assert.equal(r.code, 1);
+    assert.doesNotMatch(r.stdout, /serving/);
+    assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1 port ${port}: Address already in use`));
+    assert.doesNotMatch(r.stderr, /port 0|MHD_OPTION|Failed to bind/, r.stderr);
+    // A normal start logs no warning about the order of libmicrohttpd's options.
+    assert.doesNotMatch(srv.log(), /EXTERNAL_LOGGER|is not the first option/);
+    // `make run` leaves the "serving" line to vetmap, which prints it once the port is bound.
+    const { stdout } = await execFileP('make', ['-n', '-C', ROOT, 'run', 'BUILD=/nonexistent-build', `PORT=${port}`]);
+    assert.doesNotMatch(stdout, /echo.*serving/, stdout);
+  });
+
+  it('public_url, when set, makes the absolute links whatever the Host header says', async () => {
+    const cfg = path.join(dir, 'public.json');
+    writeFileSync(cfg, JSON.stringify({ public_url: 'https://gdnn.example.vn/map/' }));
+    const s = await startServer({ db, args: ['--config', cfg] });
+    try {
+      for (const host of ['127.0.0.1', 'evil.example']) {
+        const landing = await getJson(`${s.base}/api`, { Host: host });
+        assert.ok(landing.data.links.every((l) => l.href.startsWith('https://gdnn.example.vn/map/api')),
+          JSON.stringify(landing.data.links));
+        const items = await getJson(`${s.base}/api/collections/institutions/items?limit=1`, { Host: host });
+        assert.ok(items.data.links.some((l) => l.href === 'https://gdnn.example.vn/map/api/collections/institutions/items?limit=1'));
+        const doc = await getJson(`${s.base}/api/openapi.json`, { Host: host });
+        assert.equal(doc.data.servers[0].url, 'https://gdnn.example.vn/map');
+      }
+      // Without it, the links follow Host (as before).
+      const plain = await getJson(`${base}/api`, { Host: 'example.test:8080' });
+      assert.ok(plain.data.links.every((l) => l.href.startsWith('http://example.test:8080/')));
+    } finally {
+      await s.stop();
+    }
+    for (const bad of ['gdnn.example.vn', 'ftp://x', 'https://', 'https://a b', 'https://x/?q=1', 'https://"x"']) {
+      writeFileSync(cfg, JSON.stringify({ public_url: bad }));
+      const r = await execFileP(BIN, ['serve', '--db', db, '--port', '0', '--config', cfg]).then(() => null, (e) => e);
+      assert.equal(r && r.code, 2, bad);
+      assert.match(r.stderr, /"public_url"/);
     }
   });
 

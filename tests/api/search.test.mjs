@@ -149,7 +149,7 @@ describe('search parameters', () => {
 
   it('rejects an empty or missing q and bad limits with 400 JSON', async () => {
     for (const q of ['q=', 'q=%20%20', 'q=%2C%2E%21', '', 'q=a&limit=0', 'q=a&limit=101', 'q=a&offset=-1',
-      'q=a&foo=1', 'q=a&q=b', 'q=%FF%FE']) {
+      'q=a&foo=1', 'q=a&q=b', 'q=%FF%FE', 'q=a&kind=bogus', 'q=a&ownership=bogus', 'q=a&kind=college,bogus']) {
       assertJsonError(await request(`${base}/api/search?${q}`), 400);
     }
   });
@@ -248,7 +248,8 @@ describe('/api/nearest', () => {
 
   it('rejects missing or bad coordinates and limits with 400 JSON', async () => {
     for (const q of ['lon=106', 'lat=21', '', 'lon=abc&lat=21', 'lon=106&lat=91', 'lon=181&lat=0', 'lon=nan&lat=0',
-      'lon=106&lat=21&limit=0', 'lon=106&lat=21&limit=51', 'lon=106&lat=21&foo=1', 'lon=106,5&lat=21']) {
+      'lon=106&lat=21&limit=0', 'lon=106&lat=21&limit=51', 'lon=106&lat=21&foo=1', 'lon=106,5&lat=21',
+      'lon=106&lat=21&kind=bogus', 'lon=106&lat=21&kind=']) {
       assertJsonError(await request(`${base}/api/nearest?${q}`), 400);
     }
   });

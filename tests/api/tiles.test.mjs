@@ -160,6 +160,16 @@ describe('institution tiles (CASES T1)', () => {
     const r = await request(`${base}/tiles/institutions/0/0/0.geojson?limit=5`);
     assert.equal(r.status, 400);
     assert.equal(r.json().code, 'InvalidParameterValue');
+    // A value no institution can have is refused too, not an empty tile; at every zoom.
+    for (const q of ['kind=bogus', 'ownership=bogus', 'kind=college,bogus', 'kind=']) {
+      for (const z of [0, 14]) {
+        const [x, y] = z ? [13032, 7188] : [0, 0];
+        const e = await request(`${base}/tiles/institutions/${z}/${x}/${y}.geojson?${q}`);
+        assert.equal(e.status, 400, `${q} z${z}: ${e.text}`);
+        assert.match(e.headers['content-type'], /^application\/json/);
+        assert.equal(e.json().code, 'InvalidParameterValue');
+      }
+    }
   });
 });
 

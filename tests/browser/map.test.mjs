@@ -429,6 +429,52 @@ test('phone viewport: bottom sheet, controls do not overlap', async () => {
   }
 });
 
+test('the detail panel shows the description and the training programs, or says there are none', async () => {
+  const { context, page, rec } = await openContext();
+  try {
+    const [f, other] = (await api('/api/collections/institutions/items?limit=2')).features;
+    const description = 'Đào tạo nghề cho thanh niên nông thôn.\nCó ký túc xá.';
+    const programs = [
+      { occupation_code: '6480201', occupation_name: 'Công nghệ thông tin', level: 'cao đẳng', annual_quota: 1200 },
+      { occupation_code: null, occupation_name: 'Hàn', level: null, annual_quota: null },
+    ];
+    // The shipped data has neither yet: the item comes back as after an approved edit of both.
+    await page.route(`**/api/collections/institutions/items/${encodeURIComponent(f.id)}`, async (route) => {
+      const res = await route.fetch();
+      const feature = await res.json();
+      Object.assign(feature.properties, { description, programs });
+      await route.fulfill({ response: res, json: feature });
+    });
+    await page.goto(`${base}/#institution/${encodeURIComponent(f.id)}`);
+    await waitForMap(page);
+    await waitForPanel(page, f.id);
+    const about = page.locator('#detail-panel [data-field="description"]');
+    assert.equal(await about.locator('h3').textContent(), 'Giới thiệu');
+    assert.equal(await about.locator('p').innerText(), description, 'the line break is kept');
+    const list = page.locator('#detail-panel [data-field="programs"]');
+    assert.equal(await list.locator('h3').textContent(), 'Ngành nghề đào tạo');
+    const items = (await list.locator('li').allTextContents()).map(nfc);
+    assert.equal(items.length, 2);
+    assert.equal(items[0], 'Công nghệ thông tin (mã 6480201) · cao đẳng · 1.200 chỉ tiêu/năm');
+    assert.equal(items[1], 'Hàn');
+    // Sections come before the sources, and the description is not repeated as a raw field.
+    const order = await page.evaluate(() => [...document.querySelectorAll('#detail-body > section')].map((x) => x.dataset.field));
+    assert.deepEqual(order.slice(0, 3), ['description', 'programs', 'source_urls']);
+    assert.equal(await page.locator('#detail-panel .field[data-field="description"]').count(), 0);
+    await page.screenshot({ path: path.join(OUT, 'detail-programs.png') });
+
+    await page.goto(`${base}/#institution/${encodeURIComponent(other.id)}`);
+    await waitForPanel(page, other.id);
+    for (const field of ['description', 'programs']) {
+      assert.equal(await page.locator(`#detail-panel [data-field="${field}"] p.muted`).textContent(), 'Chưa có thông tin');
+    }
+    assert.deepEqual(rec.pageErrors, []);
+    assert.ok(!rec.localFailures.some((u) => u.includes('favicon')), rec.localFailures.join());
+  } finally {
+    await context.close();
+  }
+});
+
 test('unknown institution in the permalink shows a message, not an error', async () => {
   const { context, page, rec } = await openContext();
   try {

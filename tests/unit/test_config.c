@@ -33,6 +33,7 @@ static void test_defaults(void) {
     CHECK_INT(c.max_body_bytes, 16 << 20);
     CHECK_INT(c.max_query_bytes, 8 << 10);
     CHECK_STR(c.cors_origins, "");
+    CHECK_STR(c.public_url, "");
     CHECK(c.connection_timeout_s > 0 && c.connection_limit > 0 && c.per_ip_connection_limit > 0);
 }
 
@@ -75,6 +76,12 @@ static void test_file(void) {
         {"{\"region_boxes\": [[1, 2, 3]]}", "region_boxes"},
         {"{\"region_boxes\": [[10, 0, 5, 1]]}", "region_boxes"},
         {"{\"region_boxes\": []}", "region_boxes"},
+        {"{\"public_url\": \"gdnn.example.vn\"}", "public_url"},
+        {"{\"public_url\": \"https://\"}", "public_url"},
+        {"{\"public_url\": \"https:///x\"}", "public_url"},
+        {"{\"public_url\": \"https://a b\"}", "public_url"},
+        {"{\"public_url\": \"https://x/?a=1\"}", "public_url"},
+        {"{\"public_url\": \"https://x/\\\"\"}", "public_url"},
         {"[1, 2]", "not a JSON object"},
         {"{\"port\": 1,", "not a JSON object"},
         {"", "not a JSON object"},
@@ -98,8 +105,25 @@ static void test_file(void) {
     free(err);
 }
 
+/* public_url: trailing slashes go, so links join as base + "/path". */
+static void test_public_url(void) {
+    Config c;
+    config_defaults(&c);
+    char *err = NULL;
+    const char *p = write_tmp("{\"public_url\": \"https://gdnn.example.vn/ban-do//\"}");
+    CHECK_INT(config_load_file(&c, p, &err), 0);
+    CHECK_STR(c.public_url, "https://gdnn.example.vn/ban-do");
+    unlink(p);
+    p = write_tmp("{\"public_url\": \"http://10.0.0.5:8080\"}");
+    CHECK_INT(config_load_file(&c, p, &err), 0);
+    CHECK_STR(c.public_url, "http://10.0.0.5:8080");
+    unlink(p);
+    free(err);
+}
+
 int main(void) {
     test_defaults();
+    test_public_url();
     test_region();
     test_file();
     return unit_summary();
