@@ -6,6 +6,7 @@
 #include "edits.h"
 #include "feature.h"
 #include "geojson.h"
+#include "message.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -62,6 +63,33 @@ void api_auth_shutdown(void) {
 static void private_response(Response *res) {
     res->cacheable = 0;
     if (!strstr(res->headers, "Cache-Control:")) http_add_header(res, "Cache-Control", PRIVATE_CACHE);
+}
+
+/* An error answer: the usual {code, description}, plus "message" (a JSON
+ * message object, message.h) that a client can show in its own language. */
+static void error_with(Response *res, int status, const char *code, const char *description,
+                       const char *message_json) {
+    http_error(res, status, code, "%s", description);   /* status, type, no caching */
+    Buf *b = &res->body;
+    buf_reset(b);
+    buf_puts(b, "{\"code\":");
+    json_str(b, code);
+    buf_puts(b, ",\"description\":");
+    json_str(b, description);
+    buf_puts(b, ",\"message\":");
+    buf_puts(b, message_json);
+    buf_puts(b, "}\n");
+    private_response(res);
+}
+
+/* error_with for message `id` with parameters p (NULL: none). */
+static void error_msg(Response *res, int status, const char *code, MsgId id, const MsgParam *p) {
+    char text[600];
+    msg_describe(id, p, text, sizeof text);
+    Buf m = BUF_INIT;
+    msg_write(&m, id, p);
+    error_with(res, status, code, text, m.data && !m.oom ? m.data : "null");
+    buf_free(&m);
 }
 
 static int has_content_type(Request *req, const char *type) {
@@ -145,13 +173,11 @@ static int require_session(Request *req, Response *res, Session *s, int state_ch
         return -1;
     }
     if (!found) {
-        http_error(res, 401, "Unauthorized", "log in first (no session, or it expired)");
-        private_response(res);
+        error_msg(res, 401, "Unauthorized", MSG_LOGIN_REQUIRED, NULL);
         return -1;
     }
     if (state_changing && !auth_csrf_ok(s, http_header(req, "X-CSRF-Token"))) {
-        http_error(res, 403, "Forbidden", "missing or wrong X-CSRF-Token header");
-        private_response(res);
+        error_msg(res, 403, "Forbidden", MSG_CSRF_INVALID, NULL);
         return -1;
     }
     return 0;
@@ -159,16 +185,14 @@ static int require_session(Request *req, Response *res, Session *s, int state_ch
 
 static int require_admin(Response *res, const Session *s) {
     if (!strcmp(s->account.role, "admin")) return 0;
-    http_error(res, 403, "Forbidden", "this needs an admin account");
-    private_response(res);
+    error_msg(res, 403, "Forbidden", MSG_ADMIN_REQUIRED, NULL);
     return -1;
 }
 
 /* Admin, or the school whose institution is `code`. */
 static int require_own_or_admin(Response *res, const Session *s, const char *code) {
     if (!strcmp(s->account.role, "admin") || !strcmp(s->account.institution, code)) return 0;
-    http_error(res, 403, "Forbidden", "a school account sees only its own institution");
-    private_response(res);
+    error_msg(res, 403, "Forbidden", MSG_OWN_INSTITUTION_ONLY, NULL);
     return -1;
 }
 
@@ -181,7 +205,7 @@ static void edit_error(Response *res, const EditError *e, sqlite3 *db) {
     if (e->status >= 500 && e->sqlite_rc)
         http_db_error(res, db, e->sqlite_rc);
     else
-        http_error(res, e->status, e->code, "%s", e->message);
+        error_with(res, e->status, e->code, e->message, e->detail);
     private_response(res);
 }
 
@@ -325,11 +349,11 @@ static void session_create(Request *req, Response *res) {
         set_cookie(req, res, token, req->config->session_ttl_s);
         write_session(&res->body, &s);
     } else if (r == LOGIN_BAD) {
-        http_error(res, 401, "InvalidCredentials", "wrong email or password");
+        error_msg(res, 401, "InvalidCredentials", MSG_LOGIN_FAILED, NULL);
     } else if (r == LOGIN_LOCKED || r == LOGIN_IP_LIMITED) {
         char secs[24];
         snprintf(secs, sizeof secs, "%d", retry > 0 ? retry : 1);
-        http_error(res, 429, "TooManyAttempts", "too many failed logins; try again in %s s", secs);
+        error_msg(res, 429, "TooManyAttempts", MSG_LOGIN_LOCKED, MSG_PARAMS(MSG_N("seconds", retry > 0 ? retry : 1)));
         http_add_header(res, "Retry-After", secs);
     } else {
         http_error(res, 503, "ServiceUnavailable", "cannot log in now; retry shortly");
@@ -362,8 +386,11 @@ static void activate(Request *req, Response *res) {
     cJSON *body = json_body(req, res, 0);
     if (!body) return;
     const char *token = json_string(body, "token"), *password = json_string(body, "password");
+    const char *why = password ? auth_password_problem(password) : NULL;
     if (!token || !password) {
         http_error(res, 400, "InvalidParameterValue", "send {\"token\": \"...\", \"password\": \"...\"}");
+    } else if (why) {
+        error_msg(res, 400, "InvalidParameterValue", MSG_PASSWORD_INVALID, MSG_PARAMS(MSG_S("reason", why)));
     } else {
         sqlite3 *db = writer_acquire(req, res, 1);
         if (db) {
@@ -373,7 +400,7 @@ static void activate(Request *req, Response *res) {
             if (rc == 0)
                 buf_puts(&res->body, "{\"activated\":true}\n");
             else if (rc == 1)
-                http_error(res, 400, "InvalidToken", "the activation token is unknown, used or expired");
+                error_msg(res, 400, "InvalidToken", MSG_ACTIVATION_TOKEN_INVALID, NULL);
             else
                 http_error(res, 400, "InvalidParameterValue", "%s", err ? err : "cannot set the password");
             free(err);
@@ -427,7 +454,7 @@ static void change_get(Request *req, Response *res) {
     if (found < 0)
         http_db_error(res, req->db, sqlite3_errcode(req->db));
     else if (!found)
-        http_error(res, 404, "NotFound", "no change request %lld", id);
+        error_msg(res, 404, "NotFound", MSG_CHANGE_NOT_FOUND, MSG_PARAMS(MSG_N("id", id)));
     else if (require_own_or_admin(res, &s, inst) == 0)
         buf_append(&res->body, body.data, body.len);
     buf_free(&body);
@@ -469,6 +496,8 @@ static void change_decide(Request *req, Response *res) {
             json_int(b, ec.o.version);
             buf_puts(b, ",\"published\":");
             buf_puts(b, ec.o.published.data ? ec.o.published.data : "[]");
+            buf_puts(b, ",\"warnings\":");
+            buf_puts(b, ec.o.warnings.data ? ec.o.warnings.data : "[]");
             buf_puts(b, ",\"feature\":");
             write_feature(b, ec.db, inst);
             buf_puts(b, "}\n");
@@ -507,7 +536,7 @@ static void history(Request *req, Response *res, const char *code) {
     if (found < 0)
         http_db_error(res, req->db, sqlite3_errcode(req->db));
     else if (!found)
-        http_error(res, 404, "NotFound", "no institution has the code '%s'", code);
+        error_msg(res, 404, "NotFound", MSG_INSTITUTION_NOT_FOUND, MSG_PARAMS(MSG_S("code", code)));
     private_response(res);
 }
 
@@ -624,7 +653,7 @@ static void editor_view(Request *req, Response *res) {
         if (rc != SQLITE_OK)
             http_db_error(res, req->db, rc);
         else
-            http_error(res, 404, "NotFound", "no institution has the code '%s'", code);
+            error_msg(res, 404, "NotFound", MSG_INSTITUTION_NOT_FOUND, MSG_PARAMS(MSG_S("code", code)));
         private_response(res);
         return;
     }
@@ -697,16 +726,17 @@ static void accounts_create(Request *req, Response *res) {
     if (!email || !role) {
         http_error(res, 400, "InvalidParameterValue", "send {\"email\", \"role\", \"institution_code\"}");
     } else if (auth_email_normalise(email, norm, sizeof norm) != 0) {
-        http_error(res, 422, "InvalidValue", "'%s' is not an email address", email);
+        error_msg(res, 422, "InvalidValue", MSG_ACCOUNT_EMAIL_INVALID, MSG_PARAMS(MSG_S("email", email)));
     } else if ((db = writer_acquire(req, res, 1)) != NULL) {
         Account a;
         char token[AUTH_TOKEN_CHARS], *err = NULL;
         int exists = auth_account_get(db, 0, norm, &a);
         long long id = exists == 0 ? auth_account_add(db, norm, role, inst, NULL, token, &err) : -1;
         if (exists > 0) {
-            http_error(res, 409, "Conflict", "an account with the email %s exists already", norm);
+            error_msg(res, 409, "Conflict", MSG_ACCOUNT_EXISTS, MSG_PARAMS(MSG_S("email", norm)));
         } else if (id < 0 || auth_account_get(db, id, NULL, &a) != 1) {
-            http_error(res, 422, "InvalidValue", "%s", err ? err : "cannot create the account");
+            error_msg(res, 422, "InvalidValue", MSG_ACCOUNT_INVALID,
+                      MSG_PARAMS(MSG_S("reason", err ? err : "cannot create the account")));
         } else {
             res->status = 201;
             write_token_answer(res, &a, token);
@@ -731,7 +761,7 @@ static void account_patch(Request *req, Response *res) {
     if (!cJSON_IsBool(d) || cJSON_GetArraySize(body) != 1) {
         http_error(res, 400, "InvalidParameterValue", "send {\"disabled\": true|false}");
     } else if (id == s.account.id && cJSON_IsTrue(d)) {
-        http_error(res, 409, "Conflict", "an admin cannot disable their own account");
+        error_msg(res, 409, "Conflict", MSG_ACCOUNT_SELF_DISABLE, NULL);
     } else if ((db = writer_acquire(req, res, 1)) != NULL) {
         int rc = auth_account_set_disabled(db, id, cJSON_IsTrue(d));
         Account a;

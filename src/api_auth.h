@@ -11,7 +11,8 @@
  *   GET    /api/changes?status=&institution=&limit=
  *                                        change requests, newest first (admin: all; school: its own)
  *   GET    /api/changes/{id}             one change request with before/after
- *   POST   /api/changes/{id}/approve     {"comment"} admin -> 200; 404; 409 not pending / conflict
+ *   POST   /api/changes/{id}/approve     {"comment"} admin -> 200 {"change","version","published",
+ *                                        "warnings","feature"}; 404; 409 not pending / conflict
  *   POST   /api/changes/{id}/reject      {"comment"} admin -> 200; 404; 409
  *   PATCH  /api/collections/institutions/items/{code}
  *                                        application/merge-patch+json, If-Match: the item's ETag ->
@@ -30,6 +31,12 @@
  * Every request that changes state needs the session cookie (401 without or
  * expired) and X-CSRF-Token equal to the session's token (403); responses
  * behind the login are `Cache-Control: private, no-store`.
+ *
+ * Errors are {"code", "description"} like every API error; those of this
+ * module add "message", a message object (message.h: a stable code, the
+ * English sentence, its parameters) for a client to show in its language.
+ * The "warnings" of an edit, decision or revert and the "reasons" of a
+ * change request are arrays of such messages.
  *
  * Writes go through one read-write connection per process, opened on first
  * use from config->db_path and serialised by a mutex (DESIGN: one writer

@@ -15,6 +15,7 @@
 #include "geojson.h"
 #include "store.h"
 #include "tile.h"
+#include "tile_points.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -47,10 +48,8 @@
 
 /* From cluster_max_zoom on: every point with its properties. */
 static const char SQL_INSTITUTIONS[] = "SELECT " INSTITUTION_COLUMNS INSTITUTIONS_IN_BOX;
-/* Below it: only what clustering needs (most rows end up in a cluster, and
- * reading and formatting the rest of each row was most of the time);
- * SQL_INSTITUTION_BY_ID then fetches the few that stay alone. */
-static const char SQL_INSTITUTION_POINTS[] = "SELECT i.id, i.code, i.lon, i.lat" INSTITUTIONS_IN_BOX;
+/* Below it the points come from memory (tile_points.h: the same choice as
+ * INSTITUTIONS_IN_BOX) and this fetches the few that stay alone. */
 static const char SQL_INSTITUTION_BY_ID[] = "SELECT " INSTITUTION_COLUMNS " FROM institution i WHERE i.id = ?1";
 
 /* Admin units of one level of a layout whose R*Tree box meets the buffered
@@ -137,46 +136,10 @@ static void bind_filters(sqlite3_stmt *st, Request *req, TileBox t) {
     bind_param(st, 7, req, "district_code");
 }
 
-/* The points of a tile kept for clustering: coordinates and row ids for
- * cluster_points, and each code's text in one shared arena (no allocation
- * per row beyond the doubling of the arrays). */
-typedef struct PointSet {
-    ClusterPoint *pts;        /* pts[i].id = institution.id */
-    size_t *code;             /* offset of row i's code in arena (NUL-terminated) */
-    size_t n, cap;
-    Buf arena;
-    int oom;
-} PointSet;
-
-static void pointset_add(PointSet *ps, long long id, const char *code, double lon, double lat) {
-    if (ps->oom) return;
-    if (ps->n == ps->cap) {
-        size_t cap = ps->cap ? ps->cap * 2 : 256;
-        ClusterPoint *pts = realloc(ps->pts, cap * sizeof *pts);
-        if (pts) ps->pts = pts;
-        size_t *off = pts ? realloc(ps->code, cap * sizeof *off) : NULL;
-        if (off) ps->code = off;
-        if (!pts || !off) {
-            ps->oom = 1;
-            return;
-        }
-        ps->cap = cap;
-    }
-    ps->code[ps->n] = ps->arena.len;
-    buf_append(&ps->arena, code ? code : "", code ? strlen(code) + 1 : 1);
-    ps->pts[ps->n] = (ClusterPoint){lon, lat, id};
-    ps->n++;
-}
-
-static void pointset_free(PointSet *ps) {
-    free(ps->pts);
-    free(ps->code);
-    buf_free(&ps->arena);
-}
-
-/* A cluster of several institutions as a Point Feature. */
-static void put_cluster(Buf *b, const PointSet *ps, const ClusterResult *cr, const Cluster *c,
-                        int cluster_max_zoom, int decimals) {
+/* A cluster of several institutions as a Point Feature; pts[].id are
+ * indexes into tp. */
+static void put_cluster(Buf *b, const TilePoints *tp, const ClusterPoint *pts, const ClusterResult *cr,
+                        const Cluster *c, int cluster_max_zoom, int decimals) {
     buf_puts(b, "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[");
     json_num(b, c->lon, decimals);
     buf_putc(b, ',');
@@ -193,9 +156,60 @@ static void put_cluster(Buf *b, const PointSet *ps, const ClusterResult *cr, con
     size_t k_max = c->count < API_TILES_CLUSTER_CODES ? c->count : API_TILES_CLUSTER_CODES;
     for (size_t k = 0; k < k_max; k++) {
         if (k) buf_putc(b, ',');
-        json_str(b, ps->arena.data + ps->code[cr->order[c->first + k]]);
+        const char *code = tile_points_str(tp, tp->pts[pts[cr->order[c->first + k]].id].code);
+        json_str(b, code ? code : "");
     }
     buf_puts(b, "]}}");
+}
+
+/* The points of tile z/x/y that pass the request's filters, from the
+ * snapshot, in id order (the order INSTITUTIONS_IN_BOX gives, which the
+ * clusters' means and member lists follow); id = index into tp.  0, or -1
+ * when out of memory. */
+static int select_points(Request *req, const TilePoints *tp, int z, long long x, long long y, TileBox t,
+                         ClusterPoint **out, double **out_fxy, size_t *n) {
+    TilePointFilter f;
+    if (tile_points_filter_init(&f, http_query(req, "kind"), http_query(req, "ownership"),
+                                http_query(req, "district_code")) != 0)
+        return -1;
+    /* the box bind_filters gives the SQL */
+    double west = t.west - RTREE_MARGIN_DEG, south = t.south - RTREE_MARGIN_DEG;
+    double east = t.east + RTREE_MARGIN_DEG, north = t.north + RTREE_MARGIN_DEG;
+    ClusterPoint *v = NULL;
+    double *fxy = NULL;
+    size_t k = 0, cap = 0;
+    int rc = 0;
+    for (size_t i = 0; i < tp->n; i++) {
+        const TilePoint *p = &tp->pts[i];
+        /* the half-open rule: a point on an edge belongs to one tile (T1) */
+        if (!tile_points_match(tp, p, west, south, east, north, &f) || !in_tile(&t, z, x, y, p->lon, p->lat))
+            continue;
+        if (k == cap) {
+            cap = cap ? 2 * cap : 256;
+            ClusterPoint *nv = realloc(v, cap * sizeof *v);
+            if (nv) v = nv;
+            double *nf = nv ? realloc(fxy, 2 * cap * sizeof *fxy) : NULL;
+            if (nf) fxy = nf;
+            if (!nv || !nf) {
+                rc = -1;
+                break;
+            }
+        }
+        v[k] = (ClusterPoint){p->lon, p->lat, (long long)i};
+        fxy[2 * k] = p->fx;
+        fxy[2 * k + 1] = p->fy;
+        k++;
+    }
+    tile_points_filter_free(&f);
+    if (rc != 0) {
+        free(v);
+        free(fxy);
+        return rc;
+    }
+    *out = v;
+    *out_fxy = fxy;
+    *n = k;
+    return 0;
 }
 
 /* Below cluster_max_zoom: cluster the tile's points and write clusters and
@@ -203,42 +217,38 @@ static void put_cluster(Buf *b, const PointSet *ps, const ClusterResult *cr, con
  * clustering failed (bad cell size, no memory). */
 static int write_clustered(Request *req, Buf *b, int z, long long x, long long y, TileBox t, int decimals) {
     const Config *cfg = req->config;
-    sqlite3_stmt *st = store_prepare_cached(req->db, SQL_INSTITUTION_POINTS);
-    if (!st) return sqlite3_errcode(req->db);
-    bind_filters(st, req, t);
-    PointSet ps = {0};
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        double lon = sqlite3_column_double(st, 2), lat = sqlite3_column_double(st, 3);
-        /* the half-open rule: a point on an edge belongs to one tile (T1) */
-        if (in_tile(&t, z, x, y, lon, lat))
-            pointset_add(&ps, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1), lon, lat);
-    }
-    sqlite3_reset(st);
+    TilePoints *tp = tile_points_get(req->db, req->data_version, &rc);
+    if (!tp) return rc == SQLITE_NOMEM ? -1 : rc;
+    ClusterPoint *pts = NULL;
+    double *fxy = NULL;
+    size_t npts = 0;
     ClusterResult cr = {0};
-    if (rc == SQLITE_DONE) rc = SQLITE_OK;
-    if (rc == SQLITE_OK && (ps.oom || ps.arena.oom ||
-                            cluster_points(ps.pts, ps.n, z, cfg->cluster_cell_px, TILE_MAX_ZOOM, &cr) != 0))
-        rc = -1;
+    rc = select_points(req, tp, z, x, y, t, &pts, &fxy, &npts) == 0 &&
+                 cluster_points_xy(pts, fxy, npts, z, cfg->cluster_cell_px, TILE_MAX_ZOOM, &cr) == 0
+             ? SQLITE_OK
+             : -1;
     sqlite3_stmt *one = rc == SQLITE_OK && cr.n ? store_prepare_cached(req->db, SQL_INSTITUTION_BY_ID) : NULL;
     if (rc == SQLITE_OK && cr.n && !one) rc = sqlite3_errcode(req->db);
     for (size_t i = 0; rc == SQLITE_OK && i < cr.n; i++) {
         const Cluster *c = &cr.clusters[i];
         if (i) buf_putc(b, ',');
         if (c->count > 1) {
-            put_cluster(b, &ps, &cr, c, cfg->cluster_max_zoom, decimals);
+            put_cluster(b, tp, pts, &cr, c, cfg->cluster_max_zoom, decimals);
             continue;
         }
-        const ClusterPoint *p = &ps.pts[cr.order[c->first]];
+        const ClusterPoint *p = &pts[cr.order[c->first]];
         sqlite3_reset(one);
-        sqlite3_bind_int64(one, 1, p->id);
+        sqlite3_bind_int64(one, 1, tp->pts[p->id].id);
         int r1 = sqlite3_step(one);
         if (r1 == SQLITE_ROW) put_institution(b, one, p->lon, p->lat, decimals);
         else rc = r1 == SQLITE_DONE ? SQLITE_CORRUPT : r1; /* the row was there a moment ago */
     }
     if (one) sqlite3_reset(one);
     cluster_result_free(&cr);
-    pointset_free(&ps);
+    free(pts);
+    free(fxy);
+    tile_points_release(tp);
     return rc;
 }
 

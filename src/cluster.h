@@ -37,6 +37,12 @@ typedef struct ClusterResult {
  * Returns 0, or -1 on bad arguments / allocation failure (res zeroed). */
 int cluster_points(const ClusterPoint *pts, size_t n, int z, int cell_px,
                    int max_zoom, ClusterResult *res);
+/* cluster_points with each point's world fractions given (fxy[2i],
+ * fxy[2i+1] = tile_world_xy(pts[i].lon, pts[i].lat), which they must
+ * equal), for a caller that keeps them: the projection is a third of the
+ * work.  fxy NULL: computed here. */
+int cluster_points_xy(const ClusterPoint *pts, const double *fxy, size_t n, int z, int cell_px,
+                      int max_zoom, ClusterResult *res);
 void cluster_result_free(ClusterResult *res);
 
 #endif

@@ -39,9 +39,12 @@ static void usage(FILE *out) {
           "of one level from a table with columns code, population[, population_year]:\n"
           "for units whose boundary file has none (coverage reads them when\n"
           "admin_unit.population is empty; re-ingesting the boundaries keeps them).\n"
+          "A population must be a non-negative integer (a year: 1000..9999); a row with\n"
+          "an empty or bad value (-5, abc, 12.7) is reported with its reason and skipped,\n"
+          "the other rows are stored.\n"
           "\n"
-          "Exit status: 0 done, 1 failed (derive: the tiling check failed; the files are\n"
-          "written for inspection), 2 bad usage.\n",
+          "Exit status: 0 done (population: even with rejected rows), 1 failed (derive:\n"
+          "the tiling check failed; the files are written for inspection), 2 bad usage.\n",
           out);
 }
 

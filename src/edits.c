@@ -3,6 +3,7 @@
 #include "auth.h"
 #include "feature.h"
 #include "geojson.h"
+#include "message.h"
 #include "store.h"
 #include "strfmt.h"
 #include "text.h"
@@ -10,7 +11,6 @@
 #include <cjson/cJSON.h>
 #include <geodesic.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,14 +62,17 @@ static int set_item(cJSON *obj, const char *key, cJSON *value) {
     return 0;
 }
 
-/* Copy field f (and, with the location, its precision) from src into dst. */
+/* Copy field f (and, with the location, its precision and place) from src
+ * into dst. */
 static int field_copy(cJSON *dst, const cJSON *src, int f) {
     const cJSON *v = field_get(src, f);
     cJSON *dprops = cJSON_GetObjectItemCaseSensitive(dst, "properties");
     if (f == F_LOCATION) {
         const cJSON *prec =
             cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(src, "properties"), "location_precision");
+        const cJSON *place = cJSON_GetObjectItemCaseSensitive(src, "place");
         if (set_item(dst, "geometry", v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull()) != 0) return -1;
+        if (place && set_item(dst, "place", cJSON_Duplicate(place, 1)) != 0) return -1;
         return set_item(dprops, "location_precision", prec ? cJSON_Duplicate(prec, 1) : cJSON_CreateNull());
     }
     return set_item(dprops, field_defs[f].name, v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull());
@@ -118,6 +121,16 @@ static void fields_json(Buf *b, unsigned mask) {
     buf_putc(b, ']');
 }
 
+/* "name, location": the fields of mask as words, for messages. */
+static void fields_list(Buf *b, unsigned mask) {
+    int n = 0;
+    for (int f = 0; f < F_COUNT; f++)
+        if (mask & BIT(f)) {
+            if (n++) buf_puts(b, ", ");
+            buf_puts(b, field_defs[f].name);
+        }
+}
+
 static unsigned fields_from_json(const char *text) {
     unsigned m = 0;
     cJSON *arr = cJSON_Parse(text ? text : "");
@@ -145,29 +158,31 @@ static unsigned fields_from_list(const char *list) {
 
 /* ------------------------------------------------------------------ errors */
 
-static int fail(EditError *e, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(EditError *e, int status, const char *code, const char *fmt, ...) {
+/* Fill e with an HTTP status, a JSON error code and message `id` (p: its
+ * parameters, NULL for none); returns -1. */
+static int fail(EditError *e, int status, const char *code, MsgId id, const MsgParam *p) {
     e->status = status;
     e->code = code;
     e->sqlite_rc = 0;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->message, sizeof e->message, fmt, ap);
-    va_end(ap);
+    msg_describe(id, p, e->message, sizeof e->message);
+    Buf b = BUF_INIT;
+    msg_write(&b, id, p);
+    /* parameter values are capped (message.h), so the object fits */
+    snprintf(e->detail, sizeof e->detail, "%s", b.data && !b.oom && b.len < sizeof e->detail ? b.data : "null");
+    buf_free(&b);
     return -1;
 }
 
 static int db_fail(EditError *e, sqlite3 *db) {
     int rc = sqlite3_extended_errcode(db);
     int busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
-    fail(e, busy ? 503 : 500, busy ? "ServiceUnavailable" : "ServerError", "%s",
-         busy ? "the database is busy; retry shortly" : "internal database error");
+    fail(e, busy ? 503 : 500, busy ? "ServiceUnavailable" : "ServerError",
+         busy ? MSG_DATABASE_BUSY : MSG_DATABASE_ERROR, NULL);
     e->sqlite_rc = rc ? rc : SQLITE_ERROR;
     return -1;
 }
 
-static int oom(EditError *e) { return fail(e, 500, "ServerError", "out of memory"); }
+static int oom(EditError *e) { return fail(e, 500, "ServerError", MSG_OUT_OF_MEMORY, NULL); }
 
 /* --------------------------------------------------------------- outcome */
 
@@ -294,9 +309,14 @@ static char *print_value(const cJSON *v) {
 
 typedef struct InstMeta {
     long long version;
-    char commune[64];
+    char commune[64];          /* its codes ("" = none), in its admin_layout */
+    char district[64];
     char layout[64];
 } InstMeta;
+
+/* The admin-unit columns of institution, as the snapshot's "place" names them. */
+static const char *const place_keys[] = {"commune_code", "district_code", "province_code", "layout"};
+#define PLACE_KEYS 4
 
 static cJSON *text_or_null(sqlite3_stmt *st, int col) {
     const unsigned char *v = sqlite3_column_text(st, col);
@@ -309,7 +329,7 @@ static cJSON *snapshot_read(sqlite3 *db, const char *code, InstMeta *meta, int *
     *found = 0;
     sqlite3_stmt *st = store_prepare_cached(
         db, "SELECT name, address, phone, email, website, description, location_precision, lon, lat, version,"
-            " coalesce(commune_code, ''), coalesce(admin_layout, '') FROM institution WHERE code = ?1");
+            " commune_code, district_code, province_code, admin_layout FROM institution WHERE code = ?1");
     if (!st) { *found = 1; return NULL; }
     sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
@@ -335,8 +355,14 @@ static cJSON *snapshot_read(sqlite3 *db, const char *code, InstMeta *meta, int *
         cJSON_AddNullToObject(snap, "geometry");
     }
     meta->version = sqlite3_column_int64(st, 9);
-    snprintf(meta->commune, sizeof meta->commune, "%s", (const char *)sqlite3_column_text(st, 10));
-    snprintf(meta->layout, sizeof meta->layout, "%s", (const char *)sqlite3_column_text(st, 11));
+    cJSON *place = cJSON_AddObjectToObject(snap, "place");
+    for (int i = 0; i < PLACE_KEYS; i++) cJSON_AddItemToObject(place, place_keys[i], text_or_null(st, 10 + i));
+    char *const meta_codes[] = {meta->commune, meta->district, meta->layout};
+    static const int meta_cols[] = {10, 11, 13};
+    for (int i = 0; i < 3; i++) {
+        const unsigned char *v = sqlite3_column_text(st, meta_cols[i]);
+        snprintf(meta_codes[i], sizeof meta->commune, "%s", v ? (const char *)v : "");
+    }
     sqlite3_reset(st);
 
     cJSON *programs = cJSON_CreateArray();
@@ -396,8 +422,9 @@ static int step_done(sqlite3_stmt *st) {
 }
 
 /* Write a complete snapshot into the institution row and its programs, as
- * version `version`, and reindex its search row. */
-static int snapshot_store(sqlite3 *db, const char *code, const cJSON *snap, long long version) {
+ * version `version` (with its place when write_place is set and it has one),
+ * and reindex its search row (which holds the place's names). */
+static int snapshot_store(sqlite3 *db, const char *code, const cJSON *snap, long long version, int write_place) {
     const cJSON *props = cJSON_GetObjectItemCaseSensitive(snap, "properties");
     const cJSON *coords = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(snap, "geometry"),
                                                            "coordinates");
@@ -417,6 +444,16 @@ static int snapshot_store(sqlite3 *db, const char *code, const cJSON *snap, long
     }
     sqlite3_bind_int64(st, 11, version);
     if (step_done(st) != 0 || sqlite3_changes(db) != 1) return -1;
+
+    const cJSON *place = cJSON_GetObjectItemCaseSensitive(snap, "place");
+    if (write_place && cJSON_IsObject(place)) {
+        st = store_prepare_cached(db, "UPDATE institution SET commune_code = ?2, district_code = ?3,"
+                                      " province_code = ?4, admin_layout = ?5 WHERE code = ?1");
+        if (!st) return -1;
+        sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+        for (int i = 0; i < PLACE_KEYS; i++) bind_text_or_null(st, i + 2, str_or_null(place, place_keys[i]));
+        if (step_done(st) != 0) return -1;
+    }
 
     st = store_prepare_cached(db, "DELETE FROM program WHERE institution_code = ?1");
     if (!st) return -1;
@@ -468,30 +505,29 @@ cJSON *edits_merge_patch(cJSON *target, const cJSON *patch) {
  * type and id). */
 static int check_patch(const cJSON *patch, const char *code, EditError *e) {
     if (!cJSON_IsObject(patch))
-        return fail(e, 400, "InvalidParameterValue", "the body must be a JSON merge patch object of a Feature");
+        return fail(e, 400, "InvalidParameterValue", MSG_PATCH_NOT_OBJECT, NULL);
     for (const cJSON *k = patch->child; k; k = k->next) {
         if (!strcmp(k->string, "type")) {
             if (!cJSON_IsString(k) || strcmp(k->valuestring, "Feature"))
-                return fail(e, 400, "InvalidParameterValue", "\"type\" must be \"Feature\"");
+                return fail(e, 400, "InvalidParameterValue", MSG_TYPE_NOT_FEATURE, NULL);
         } else if (!strcmp(k->string, "id")) {
             if (!cJSON_IsString(k) || strcmp(k->valuestring, code))
-                return fail(e, 400, "InvalidParameterValue", "\"id\" cannot be changed");
+                return fail(e, 400, "InvalidParameterValue", MSG_ID_READONLY, NULL);
         } else if (!strcmp(k->string, "geometry")) {
             if (cJSON_IsNull(k))
-                return fail(e, 422, "InvalidValue", "the location cannot be removed, only moved");
+                return fail(e, 422, "InvalidValue", MSG_LOCATION_REMOVED, NULL);
         } else if (!strcmp(k->string, "properties")) {
             if (!cJSON_IsObject(k))
-                return fail(e, 400, "InvalidParameterValue", "\"properties\" must be an object");
+                return fail(e, 400, "InvalidParameterValue", MSG_PROPERTIES_NOT_OBJECT, NULL);
             for (const cJSON *p = k->child; p; p = p->next) {
                 int f = field_by_name(p->string, strlen(p->string));
                 if (f < 0 || f == F_LOCATION)
-                    return fail(e, 400, "InvalidParameterValue",
-                                "property \"%.80s\" is not editable (editable: name, address, phone, email, "
-                                "website, description, programs, and the geometry)",
-                                p->string);
+                    return fail(e, 400, "InvalidParameterValue", MSG_PROPERTY_NOT_EDITABLE,
+                                MSG_PARAMS(MSG_S("property", p->string)));
             }
         } else {
-            return fail(e, 400, "InvalidParameterValue", "member \"%.80s\" is not editable", k->string);
+            return fail(e, 400, "InvalidParameterValue", MSG_MEMBER_NOT_EDITABLE,
+                        MSG_PARAMS(MSG_S("member", k->string)));
         }
     }
     return 0;
@@ -505,26 +541,28 @@ static int check_patch(const cJSON *patch, const char *code, EditError *e) {
 static int norm_text_item(cJSON *parent, const char *key, const char *where, size_t max, int multiline,
                           int required, EditError *e) {
     cJSON *v = cJSON_GetObjectItemCaseSensitive(parent, key);
+    const MsgParam *field = MSG_PARAMS(MSG_S("field", where));
     if (!v || cJSON_IsNull(v)) {
-        if (required) return fail(e, 422, "InvalidValue", "%s is required", where);
+        if (required) return fail(e, 422, "InvalidValue", MSG_FIELD_REQUIRED, field);
         return set_item(parent, key, cJSON_CreateNull()) == 0 ? 0 : oom(e);
     }
-    if (!cJSON_IsString(v)) return fail(e, 400, "InvalidParameterValue", "%s must be a string or null", where);
+    if (!cJSON_IsString(v)) return fail(e, 400, "InvalidParameterValue", MSG_FIELD_NOT_STRING, field);
     const char *s = v->valuestring;
-    if (!text_utf8_valid(s, strlen(s))) return fail(e, 400, "InvalidParameterValue", "%s is not valid UTF-8", where);
+    if (!text_utf8_valid(s, strlen(s))) return fail(e, 400, "InvalidParameterValue", MSG_FIELD_NOT_UTF8, field);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         if ((*p < 0x20 && !(multiline && (*p == '\n' || *p == '\t' || *p == '\r'))) || *p == 0x7f)
-            return fail(e, 422, "InvalidValue", "%s holds a control character", where);
+            return fail(e, 422, "InvalidValue", MSG_FIELD_CONTROL_CHAR, field);
     char *nfc = text_nfc(s);
     if (!nfc) return oom(e);
     text_trim(nfc);
     if (strlen(nfc) > max) {
         free(nfc);
-        return fail(e, 422, "InvalidValue", "%s is longer than %zu bytes", where, max);
+        return fail(e, 422, "InvalidValue", MSG_FIELD_TOO_LONG,
+                    MSG_PARAMS(MSG_S("field", where), MSG_N("max_bytes", max)));
     }
     if (!*nfc && required) {
         free(nfc);
-        return fail(e, 422, "InvalidValue", "%s is required", where);
+        return fail(e, 422, "InvalidValue", MSG_FIELD_REQUIRED, field);
     }
     int rc = set_item(parent, key, *nfc ? cJSON_CreateString(nfc) : cJSON_CreateNull());
     free(nfc);
@@ -537,36 +575,35 @@ static int check_phone(const char *s, EditError *e) {
         if (*p >= '0' && *p <= '9')
             digits++;
         else if (!strchr(" +-().,;/", *p))
-            return fail(e, 422, "InvalidValue", "phone may hold only digits, spaces and + - ( ) . , ; /");
+            return fail(e, 422, "InvalidValue", MSG_PHONE_CHARS, NULL);
     }
-    return digits >= 3 ? 0 : fail(e, 422, "InvalidValue", "phone needs at least 3 digits");
+    return digits >= 3 ? 0 : fail(e, 422, "InvalidValue", MSG_PHONE_TOO_FEW_DIGITS, NULL);
 }
 
 static int check_website(const char *s, EditError *e) {
     if (strncmp(s, "http://", 7) && strncmp(s, "https://", 8))
-        return fail(e, 422, "InvalidValue", "website must start with http:// or https://");
+        return fail(e, 422, "InvalidValue", MSG_WEBSITE_SCHEME, NULL);
     if (strpbrk(s, " \t\"<>\\"))
-        return fail(e, 422, "InvalidValue", "website must be one URL without spaces or quotes");
+        return fail(e, 422, "InvalidValue", MSG_WEBSITE_NOT_ONE_URL, NULL);
     return 0;
 }
 
 static int norm_programs(cJSON *props, EditError *e) {
     cJSON *arr = cJSON_GetObjectItemCaseSensitive(props, "programs");
     if (!arr || cJSON_IsNull(arr)) return set_item(props, "programs", cJSON_CreateArray()) == 0 ? 0 : oom(e);
-    if (!cJSON_IsArray(arr)) return fail(e, 400, "InvalidParameterValue", "programs must be an array");
+    if (!cJSON_IsArray(arr)) return fail(e, 400, "InvalidParameterValue", MSG_PROGRAMS_NOT_ARRAY, NULL);
     if (cJSON_GetArraySize(arr) > MAX_PROGRAMS)
-        return fail(e, 422, "InvalidValue", "at most %d programs", MAX_PROGRAMS);
+        return fail(e, 422, "InvalidValue", MSG_PROGRAMS_TOO_MANY, MSG_PARAMS(MSG_N("max", MAX_PROGRAMS)));
     int i = 0;
     for (cJSON *p = arr->child; p; p = p->next, i++) {
         char where[64];
-        if (!cJSON_IsObject(p)) return fail(e, 400, "InvalidParameterValue", "programs[%d] must be an object", i);
+        const MsgParam *index = MSG_PARAMS(MSG_N("index", i));
+        if (!cJSON_IsObject(p)) return fail(e, 400, "InvalidParameterValue", MSG_PROGRAM_NOT_OBJECT, index);
         for (const cJSON *k = p->child; k; k = k->next)
             if (strcmp(k->string, "occupation_code") && strcmp(k->string, "occupation_name") &&
                 strcmp(k->string, "level") && strcmp(k->string, "annual_quota"))
-                return fail(e, 400, "InvalidParameterValue",
-                            "programs[%d] has unknown member \"%.60s\" (known: occupation_code, occupation_name, "
-                            "level, annual_quota)",
-                            i, k->string);
+                return fail(e, 400, "InvalidParameterValue", MSG_PROGRAM_UNKNOWN_MEMBER,
+                            MSG_PARAMS(MSG_N("index", i), MSG_S("member", k->string)));
         static const struct { const char *key; size_t max; int required; } tk[] = {
             {"occupation_code", 32, 0}, {"occupation_name", 300, 1}, {"level", 64, 0}};
         for (int t = 0; t < 3; t++) {
@@ -579,8 +616,7 @@ static int norm_programs(cJSON *props, EditError *e) {
         } else if (!cJSON_IsNull(q)) {
             double d = q->valuedouble;
             if (!cJSON_IsNumber(q) || !isfinite(d) || d != floor(d) || d < 0 || d > 1e6)
-                return fail(e, 422, "InvalidValue", "programs[%d].annual_quota must be an integer 0..1000000 or null",
-                            i);
+                return fail(e, 422, "InvalidValue", MSG_PROGRAM_QUOTA_INVALID, index);
         }
     }
     return 0;
@@ -592,18 +628,20 @@ static int check_geometry(const cJSON *g, const Config *cfg, EditError *e) {
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(g, "type");
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(g, "coordinates");
     if (!cJSON_IsObject(g) || !cJSON_IsString(type) || strcmp(type->valuestring, "Point"))
-        return fail(e, 400, "InvalidParameterValue", "geometry must be a GeoJSON Point");
+        return fail(e, 400, "InvalidParameterValue", MSG_GEOMETRY_NOT_POINT, NULL);
     for (const cJSON *k = g->child; k; k = k->next)
         if (strcmp(k->string, "type") && strcmp(k->string, "coordinates"))
-            return fail(e, 400, "InvalidParameterValue", "geometry has unknown member \"%.60s\"", k->string);
+            return fail(e, 400, "InvalidParameterValue", MSG_GEOMETRY_UNKNOWN_MEMBER,
+                        MSG_PARAMS(MSG_S("member", k->string)));
     if (!cJSON_IsArray(c) || cJSON_GetArraySize(c) != 2 || !cJSON_IsNumber(cJSON_GetArrayItem(c, 0)) ||
         !cJSON_IsNumber(cJSON_GetArrayItem(c, 1)))
-        return fail(e, 400, "InvalidParameterValue", "geometry.coordinates must be [lon, lat]");
+        return fail(e, 400, "InvalidParameterValue", MSG_COORDINATES_SHAPE, NULL);
     double lon = cJSON_GetArrayItem(c, 0)->valuedouble, lat = cJSON_GetArrayItem(c, 1)->valuedouble;
     if (!isfinite(lon) || !isfinite(lat) || fabs(lon) > 180 || fabs(lat) > 90)
-        return fail(e, 422, "InvalidValue", "coordinates must be finite degrees (lon -180..180, lat -90..90)");
+        return fail(e, 422, "InvalidValue", MSG_COORDINATES_NOT_FINITE, NULL);
     if (cfg && !config_in_region(cfg, lon, lat))
-        return fail(e, 422, "InvalidValue", "the location (%.6f, %.6f) is outside the region served", lon, lat);
+        return fail(e, 422, "InvalidValue", MSG_LOCATION_OUTSIDE_REGION,
+                    MSG_PARAMS(MSG_F("lon", lon, 6), MSG_F("lat", lat, 6)));
     return 0;
 }
 
@@ -611,7 +649,7 @@ static int check_geometry(const cJSON *g, const Config *cfg, EditError *e) {
  * published one (a changed geometry becomes "surveyed"). */
 static int normalise(cJSON *snap, const cJSON *before, const Config *cfg, EditError *e) {
     cJSON *props = cJSON_GetObjectItemCaseSensitive(snap, "properties");
-    if (!cJSON_IsObject(props)) return fail(e, 400, "InvalidParameterValue", "properties must be an object");
+    if (!cJSON_IsObject(props)) return fail(e, 400, "InvalidParameterValue", MSG_PROPERTIES_NOT_OBJECT, NULL);
     for (int f = F_NAME; f <= F_DESCRIPTION; f++) {
         const FieldDef *d = &field_defs[f];
         if (norm_text_item(props, d->name, d->name, d->max_bytes, d->multiline, f == F_NAME, e) != 0) return -1;
@@ -623,7 +661,7 @@ static int normalise(cJSON *snap, const cJSON *before, const Config *cfg, EditEr
     if (mail) {
         char norm[AUTH_EMAIL_MAX + 1];
         if (auth_email_normalise(mail, norm, sizeof norm) != 0)
-            return fail(e, 422, "InvalidValue", "email is not an email address");
+            return fail(e, 422, "InvalidValue", MSG_EMAIL_INVALID, NULL);
         if (set_item(props, "email", cJSON_CreateString(norm)) != 0) return oom(e);
     }
     if (norm_programs(props, e) != 0) return -1;
@@ -636,21 +674,130 @@ static int normalise(cJSON *snap, const cJSON *before, const Config *cfg, EditEr
     return 0;
 }
 
-/* 1 inside (or on) the commune's polygon, 0 outside, -1 unknown. */
-static int in_commune(sqlite3 *db, const InstMeta *m, const cJSON *geometry) {
+/* 1 inside (or on) the unit the institution is known to be in, 0 outside,
+ * -1 unknown.  That unit is its commune, or its district when the commune is
+ * unknown, so a long move into another district does not pass unseen;
+ * *level and *unit name it. */
+static int in_own_unit(sqlite3 *db, const InstMeta *m, const cJSON *geometry, const char **level,
+                       const char **unit) {
+    *level = m->commune[0] ? "commune" : "district";
+    *unit = m->commune[0] ? m->commune : m->district;
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(geometry, "coordinates");
-    if (!m->commune[0] || cJSON_GetArraySize(c) != 2) return -1;
+    if (!**unit || cJSON_GetArraySize(c) != 2) return -1;
     sqlite3_stmt *st = store_prepare_cached(db, "SELECT ST_Intersects(geom, MakePoint(?1, ?2, 4326)) FROM admin_unit"
                                                 " WHERE layout = ?3 AND code = ?4 AND geom IS NOT NULL");
     if (!st) return -1;
     sqlite3_bind_double(st, 1, cJSON_GetArrayItem(c, 0)->valuedouble);
     sqlite3_bind_double(st, 2, cJSON_GetArrayItem(c, 1)->valuedouble);
     sqlite3_bind_text(st, 3, m->layout, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, m->commune, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, *unit, -1, SQLITE_TRANSIENT);
     int r = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL ? sqlite3_column_int(st, 0)
                                                                                          : -1;
     sqlite3_reset(st);
     return r < 0 ? -1 : r > 0;
+}
+
+/* Level (0 commune, 1 district, 2 province) and parent of unit `code` of
+ * `layout` into *level and parent (size 64); 1 found, 0 not, -1 error. */
+static int unit_level(sqlite3 *db, const char *layout, const char *code, int *level, char *parent) {
+    sqlite3_stmt *st = store_prepare_cached(
+        db, "SELECT CASE level_name WHEN 'commune' THEN 0 WHEN 'district' THEN 1 WHEN 'province' THEN 2 END,"
+            " coalesce(parent_code, '') FROM admin_unit WHERE layout = ?1 AND code = ?2");
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, layout, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, code, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st), found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+    if (found) {
+        *level = sqlite3_column_int(st, 0);
+        snprintf(parent, 64, "%s", (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : -1;
+}
+
+/* Set snap's "place" to the admin units of the default layout that contain
+ * its point: per level, the unit (lowest code first) whose polygon holds
+ * the point, candidates from the R*Tree; then, as the ingest does, the
+ * parents of the unit found below replace the polygons' answer, so a point
+ * near a border where the district file and the commune file disagree gets
+ * its commune's own district and province.  *units gets how many
+ * levels have a unit (0: the point is in no unit), or -1 when snap has no
+ * point or the database no admin layout (nothing to tell: its place is
+ * left as it is).  Returns 0, or -1 on a database or memory error. */
+static int place_locate(sqlite3 *db, cJSON *snap, int *units) {
+    *units = -1;
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(field_get(snap, F_LOCATION), "coordinates");
+    char layout[64];
+    if (cJSON_GetArraySize(c) != 2 || !store_default_layout(db, layout, sizeof layout)) return 0;
+    char found[3][64] = {"", "", ""}, parent[3][64] = {"", "", ""};   /* commune, district, province */
+    sqlite3_stmt *st = store_prepare_cached(
+        db, "SELECT CASE a.level_name WHEN 'commune' THEN 0 WHEN 'district' THEN 1 ELSE 2 END,"
+            " a.code, a.parent_code FROM idx_admin_unit_geom r CROSS JOIN admin_unit a ON a.id = r.pkid"
+            " WHERE r.xmin <= ?2 AND r.xmax >= ?2 AND r.ymin <= ?3 AND r.ymax >= ?3"
+            " AND a.layout = ?1 AND a.level_name IN ('commune', 'district', 'province')"
+            " AND ST_Intersects(a.geom, MakePoint(?2, ?3, 4326)) = 1 ORDER BY a.code");
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, layout, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 2, cJSON_GetArrayItem(c, 0)->valuedouble);
+    sqlite3_bind_double(st, 3, cJSON_GetArrayItem(c, 1)->valuedouble);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int l = sqlite3_column_int(st, 0);
+        const char *code = (const char *)sqlite3_column_text(st, 1), *par = (const char *)sqlite3_column_text(st, 2);
+        if (!code || l < 0 || l > 2 || found[l][0]) continue;
+        snprintf(found[l], sizeof found[l], "%s", code);
+        snprintf(parent[l], sizeof parent[l], "%s", par ? par : "");
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return -1;
+    for (int l = 0; l < 2; l++) {
+        int up;
+        char grand[64];
+        if (!found[l][0] || !parent[l][0]) continue;
+        int r = unit_level(db, layout, parent[l], &up, grand);
+        if (r < 0) return -1;
+        if (r == 1 && up > l) {
+            snprintf(found[up], sizeof found[up], "%s", parent[l]);
+            snprintf(parent[up], sizeof parent[up], "%s", grand);
+        }
+    }
+    cJSON *place = cJSON_CreateObject();
+    *units = 0;
+    for (int l = 0; l < 3; l++) {
+        cJSON_AddItemToObject(place, place_keys[l], found[l][0] ? cJSON_CreateString(found[l]) : cJSON_CreateNull());
+        *units += found[l][0] != 0;
+    }
+    cJSON_AddItemToObject(place, place_keys[3], cJSON_CreateString(layout));
+    return set_item(snap, "place", place);
+}
+
+/* Add "in no admin unit" about snap's place to list. */
+static void add_no_unit(Buf *list, const cJSON *snap) {
+    const char *layout = str_or_null(cJSON_GetObjectItemCaseSensitive(snap, "place"), "layout");
+    msg_list_add(list, MSG_LOCATION_IN_NO_UNIT, MSG_PARAMS(MSG_S("layout", layout ? layout : "-")));
+}
+
+/* A changed location: set the proposal's place from its new point, and flag
+ * what a moderator must see: a point outside the institution's own unit
+ * (in_own_unit) or in no admin unit at all.  Each flag is a message in
+ * warnings and, for a school's edit, in reasons (NULL for an admin's).
+ * Returns 1 flagged, 0 not, -1 on a database or memory error. */
+static int check_place(sqlite3 *db, const InstMeta *meta, cJSON *proposed, Buf *reasons, Buf *warnings) {
+    const char *level, *unit;
+    int flagged = 0, units;
+    if (in_own_unit(db, meta, field_get(proposed, F_LOCATION), &level, &unit) == 0) {
+        const MsgParam *p = MSG_PARAMS(MSG_S("level", level), MSG_S("unit", unit));
+        if (reasons) msg_list_add(reasons, MSG_OUTSIDE_OWN_UNIT, p);
+        msg_list_add(warnings, MSG_OUTSIDE_OWN_UNIT, p);
+        flagged = 1;
+    }
+    if (place_locate(db, proposed, &units) != 0) return -1;
+    if (units == 0) {
+        if (reasons) add_no_unit(reasons, proposed);
+        add_no_unit(warnings, proposed);
+        flagged = 1;
+    }
+    return flagged;
 }
 
 /* Geodesic distance in metres between two Point geometries (WGS84). */
@@ -666,53 +813,31 @@ static double move_distance_m(const cJSON *a, const cJSON *b) {
     return s12;
 }
 
-static void add_sentence(Buf *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_sentence(Buf *arr, const char *fmt, ...) {
-    char s[300];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(s, sizeof s, fmt, ap);
-    va_end(ap);
-    buf_putc(arr, arr->len ? ',' : '[');
-    json_str(arr, s);
-}
-
-static void close_array(Buf *arr) {
-    if (arr->len)
-        buf_putc(arr, ']');
-    else
-        buf_puts(arr, "[]");
-}
-
-/* Which changed fields of a school's edit wait for approval, with reasons. */
-static unsigned waiting_fields(sqlite3 *db, const EditRules *rules, const InstMeta *meta, const cJSON *before,
-                               const cJSON *after, unsigned changed, Buf *reasons, Buf *warnings) {
+/* Which changed fields of a school's edit wait for approval, with reasons
+ * (place_flagged: check_place flagged the new location). */
+static unsigned waiting_fields(const EditRules *rules, const cJSON *before, const cJSON *after, unsigned changed,
+                               int place_flagged, Buf *reasons) {
     unsigned publish = fields_from_list(rules->publish_fields), wait = 0;
     if (changed & BIT(F_NAME)) {
         wait |= BIT(F_NAME);
-        add_sentence(reasons, "a rename always waits for approval");
+        msg_list_add(reasons, MSG_WAIT_RENAME, NULL);
     }
     if (changed & BIT(F_LOCATION)) {
-        const cJSON *g0 = field_get(before, F_LOCATION), *g1 = field_get(after, F_LOCATION);
-        double d = move_distance_m(g0, g1);
-        int inside = in_commune(db, meta, g1);
-        if (inside == 0) {
-            wait |= BIT(F_LOCATION);
-            add_sentence(reasons, "the new location is outside the institution's commune");
-            add_sentence(warnings, "the new location is outside the institution's commune (%s)", meta->commune);
-        }
+        double d = move_distance_m(field_get(before, F_LOCATION), field_get(after, F_LOCATION));
+        if (place_flagged) wait |= BIT(F_LOCATION);
         if (!isfinite(d)) {
             wait |= BIT(F_LOCATION);
-            add_sentence(reasons, "a first location waits for approval");
+            msg_list_add(reasons, MSG_WAIT_FIRST_LOCATION, NULL);
         } else if (d > rules->max_move_m) {
             wait |= BIT(F_LOCATION);
-            add_sentence(reasons, "the point moves %.0f m (more than %.0f m)", d, rules->max_move_m);
+            msg_list_add(reasons, MSG_WAIT_FAR_MOVE,
+                         MSG_PARAMS(MSG_N("distance_m", round(d)), MSG_N("max_m", round(rules->max_move_m))));
         }
     }
     for (int f = 0; f < F_COUNT; f++)
         if ((changed & BIT(f)) && !(publish & BIT(f)) && !(wait & BIT(f))) {
             wait |= BIT(f);
-            add_sentence(reasons, "%s changes wait for approval", field_defs[f].name);
+            msg_list_add(reasons, MSG_WAIT_FIELD, MSG_PARAMS(MSG_S("field", field_defs[f].name)));
         }
     return wait & changed;
 }
@@ -758,8 +883,18 @@ static void bind_id_or_null(sqlite3_stmt *st, int i, long long id) {
         sqlite3_bind_null(st, i);
 }
 
-/* Publish `after` (complete) over `before` as the next version: the row,
- * the audit entry, the approved-edit markers of `mask`, data_version. */
+/* Recompute snap's place for publishing its location (place_locate), with
+ * a warning when the point is in no admin unit.  0, or -1 with *e. */
+static int relocate(sqlite3 *db, cJSON *snap, Buf *warnings, EditError *e) {
+    int units;
+    if (place_locate(db, snap, &units) != 0) return db_fail(e, db);
+    if (units == 0) add_no_unit(warnings, snap);
+    return 0;
+}
+
+/* Publish `after` (complete) over `before` as the next version: the row
+ * (with after's place when the location is in `mask`), the audit entry, the
+ * approved-edit markers of `mask`, data_version. */
 static int publish(sqlite3 *db, const char *code, const cJSON *before, const cJSON *after, unsigned mask,
                    long long version_before, const EditActor *who, const char *action, long long change_id,
                    const char *comment, long long *version_after, EditError *e) {
@@ -770,7 +905,8 @@ static int publish(sqlite3 *db, const char *code, const cJSON *before, const cJS
         oom(e);
         goto out;
     }
-    if (snapshot_store(db, code, after, v) != 0) {
+    /* the place goes with the location (a published move has relocated it) */
+    if (snapshot_store(db, code, after, v, (mask & BIT(F_LOCATION)) != 0) != 0) {
         db_fail(e, db);
         goto out;
     }
@@ -876,7 +1012,7 @@ static int commit_outcome(sqlite3 *db, unsigned published, unsigned pending, Edi
     if (commit(db, e) != 0) return -1;
     fields_json(&out->published, published);
     fields_json(&out->pending, pending);
-    close_array(&out->warnings);
+    msg_list_close(&out->warnings);
     return 0;
 }
 
@@ -889,13 +1025,13 @@ static cJSON *snapshot_for_write(sqlite3 *db, const char *code, const char *if_m
     int found;
     cJSON *snap = snapshot_read(db, code, meta, &found);
     if (!snap) {
-        found ? db_fail(e, db) : fail(e, 404, "NotFound", "no institution has the code '%.64s'", code);
+        found ? db_fail(e, db)
+              : fail(e, 404, "NotFound", MSG_INSTITUTION_NOT_FOUND, MSG_PARAMS(MSG_S("code", code)));
         return NULL;
     }
     out->version = meta->version;
     if (if_match && !edits_if_match(if_match, code, meta->version)) {
-        fail(e, 412, "PreconditionFailed", "the institution changed since it was read (now version %lld)",
-             meta->version);
+        fail(e, 412, "PreconditionFailed", MSG_STALE_VERSION, MSG_PARAMS(MSG_N("version", meta->version)));
         cJSON_Delete(snap);
         return NULL;
     }
@@ -904,7 +1040,7 @@ static cJSON *snapshot_for_write(sqlite3 *db, const char *code, const char *if_m
 
 static int can_edit(const EditActor *who, const char *code, EditError *e) {
     if (who->admin || (who->institution && !strcmp(who->institution, code))) return 0;
-    return fail(e, 403, "Forbidden", "a school account may edit only its own institution");
+    return fail(e, 403, "Forbidden", MSG_EDIT_NOT_OWN, NULL);
 }
 
 /* A copy of base with the fields of `mask` taken from src. */
@@ -972,18 +1108,18 @@ out:
 
 static cJSON *parse_body(const char *text, size_t len, EditError *e) {
     if (!text || !len) {
-        fail(e, 400, "InvalidParameterValue", "the request needs a JSON body");
+        fail(e, 400, "InvalidParameterValue", MSG_BODY_MISSING, NULL);
         return NULL;
     }
     if (strlen(text) != len) {
-        fail(e, 400, "InvalidParameterValue", "the body holds a NUL byte");
+        fail(e, 400, "InvalidParameterValue", MSG_BODY_NUL, NULL);
         return NULL;
     }
     const char *end = NULL;
     cJSON *v = cJSON_ParseWithOpts(text, &end, 1);
     if (!v)
-        fail(e, 400, "InvalidParameterValue", "the body is not valid JSON (near byte %ld)",
-             end ? (long)(end - text) : 0L);
+        fail(e, 400, "InvalidParameterValue", MSG_BODY_NOT_JSON,
+             MSG_PARAMS(MSG_N("offset", end ? (long)(end - text) : 0L)));
     return v;
 }
 
@@ -1007,7 +1143,7 @@ int edits_submit(sqlite3 *db, const EditActor *who, const EditRules *rules, cons
     int rc = -1;
     if (!snap) goto out;
     if (!if_match) {
-        fail(e, 428, "PreconditionRequired", "send If-Match with the item's ETag");
+        fail(e, 428, "PreconditionRequired", MSG_IF_MATCH_REQUIRED, NULL);
         goto out;
     }
     /* A school's pending proposal is the base its next edit builds on. */
@@ -1027,10 +1163,13 @@ int edits_submit(sqlite3 *db, const EditActor *who, const EditRules *rules, cons
     }
     if (normalise(proposed, snap, rules->config, e) != 0) goto out;
     unsigned changed = diff_fields(snap, proposed);
-    unsigned wait =
-        who->admin ? 0 : waiting_fields(db, rules, &meta, snap, proposed, changed, &reasons, &out->warnings);
-    if (who->admin && (changed & BIT(F_LOCATION)) && in_commune(db, &meta, field_get(proposed, F_LOCATION)) == 0)
-        add_sentence(&out->warnings, "the new location is outside the institution's commune (%s)", meta.commune);
+    int flagged = 0;
+    if ((changed & BIT(F_LOCATION)) &&
+        (flagged = check_place(db, &meta, proposed, who->admin ? NULL : &reasons, &out->warnings)) < 0) {
+        db_fail(e, db);
+        goto out;
+    }
+    unsigned wait = who->admin ? 0 : waiting_fields(rules, snap, proposed, changed, flagged, &reasons);
     unsigned now_mask = changed & ~wait;
     target = now_mask ? overlay(snap, proposed, now_mask) : cJSON_Duplicate(snap, 1);
     if (!target) {
@@ -1040,7 +1179,7 @@ int edits_submit(sqlite3 *db, const EditActor *who, const EditRules *rules, cons
     if (now_mask &&
         publish(db, code, snap, target, now_mask, meta.version, who, "edit", 0, NULL, &out->version, e) != 0)
         goto out;
-    close_array(&reasons);
+    msg_list_close(&reasons);
     if ((wait || open_id > 0) &&
         replace_request(db, code, who, open_id, target, proposed, wait, reasons.data, out->version, &out->change_id,
                         e) != 0)
@@ -1066,7 +1205,7 @@ out:
 int edits_decide(sqlite3 *db, const EditActor *who, const EditRules *rules, long long change_id, int approve,
                  const char *comment, EditOutcome *out, EditError *e) {
     (void)rules;
-    if (!who->admin) return fail(e, 403, "Forbidden", "only an admin decides change requests");
+    if (!who->admin) return fail(e, 403, "Forbidden", MSG_DECIDE_ADMIN_ONLY, NULL);
     if (begin(db, e) != 0) return -1;
     int rc = -1;
     char code[64] = "", status[16] = "";
@@ -1089,12 +1228,13 @@ int edits_decide(sqlite3 *db, const EditActor *who, const EditRules *rules, long
     }
     sqlite3_reset(st);
     if (step != SQLITE_ROW) {
-        step == SQLITE_DONE ? fail(e, 404, "NotFound", "no change request %lld", change_id) : db_fail(e, db);
+        step == SQLITE_DONE ? fail(e, 404, "NotFound", MSG_CHANGE_NOT_FOUND, MSG_PARAMS(MSG_N("id", change_id)))
+                            : db_fail(e, db);
         goto out;
     }
     out->change_id = change_id;
     if (strcmp(status, "pending")) {
-        fail(e, 409, "Conflict", "change request %lld is %s, not pending", change_id, status);
+        fail(e, 409, "Conflict", MSG_CHANGE_NOT_PENDING, MSG_PARAMS(MSG_N("id", change_id), MSG_S("status", status)));
         goto out;
     }
     if (!before || !after) {
@@ -1105,7 +1245,7 @@ int edits_decide(sqlite3 *db, const EditActor *who, const EditRules *rules, long
     int found;
     snap = snapshot_read(db, code, &meta, &found);
     if (!snap) {
-        found ? db_fail(e, db) : fail(e, 409, "Conflict", "institution %s no longer exists", code);
+        found ? db_fail(e, db) : fail(e, 409, "Conflict", MSG_INSTITUTION_GONE, MSG_PARAMS(MSG_S("code", code)));
         goto out;
     }
     out->version = meta.version;
@@ -1114,10 +1254,8 @@ int edits_decide(sqlite3 *db, const EditActor *who, const EditRules *rules, long
         unsigned moved = diff_fields(snap, before) & mask;
         if (moved) {
             Buf names = BUF_INIT;
-            fields_json(&names, moved);
-            fail(e, 409, "Conflict",
-                 "the fields %s changed since this request was made; reject it and ask for a new one",
-                 names.data ? names.data : "");
+            fields_list(&names, moved);
+            fail(e, 409, "Conflict", MSG_CHANGE_OUTDATED, MSG_PARAMS(MSG_S("fields", names.data)));
             buf_free(&names);
             goto out;
         }
@@ -1127,6 +1265,8 @@ int edits_decide(sqlite3 *db, const EditActor *who, const EditRules *rules, long
             goto out;
         }
         published_now = diff_fields(snap, target);
+        /* the place of the request was found when it was made: find it again */
+        if ((published_now & BIT(F_LOCATION)) && relocate(db, target, &out->warnings, e) != 0) goto out;
         if (published_now && publish(db, code, snap, target, published_now, meta.version, who, "approve", change_id,
                                      comment, &out->version, e) != 0)
             goto out;
@@ -1180,7 +1320,7 @@ static char *snapshot_at(sqlite3 *db, const char *code, long long version) {
 int edits_revert(sqlite3 *db, const EditActor *who, const EditRules *rules, const char *code, long long version,
                  const char *if_match, const char *comment, EditOutcome *out, EditError *e) {
     (void)rules;
-    if (!who->admin) return fail(e, 403, "Forbidden", "only an admin reverts an institution");
+    if (!who->admin) return fail(e, 403, "Forbidden", MSG_REVERT_ADMIN_ONLY, NULL);
     if (begin(db, e) != 0) return -1;
     int rc = -1;
     InstMeta meta;
@@ -1190,10 +1330,22 @@ int edits_revert(sqlite3 *db, const EditActor *who, const EditRules *rules, cons
     text = snapshot_at(db, code, version);
     target = text ? cJSON_Parse(text) : NULL;
     if (!target) {
-        fail(e, 404, "NotFound", "version %lld of %.64s is not in its history", version, code);
+        fail(e, 404, "NotFound", MSG_VERSION_NOT_FOUND, MSG_PARAMS(MSG_N("version", version), MSG_S("code", code)));
         goto out;
     }
     unsigned mask = diff_fields(snap, target);
+    /* The place goes with the location: restored with it (recomputed when
+     * the version predates places), else kept as it is now. */
+    if (!(mask & BIT(F_LOCATION))) {
+        const cJSON *now = cJSON_GetObjectItemCaseSensitive(snap, "place");
+        if (now && set_item(target, "place", cJSON_Duplicate(now, 1)) != 0) {
+            oom(e);
+            goto out;
+        }
+    } else if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(target, "place")) &&
+               relocate(db, target, &out->warnings, e) != 0) {
+        goto out;
+    }
     if (mask && publish(db, code, snap, target, mask, meta.version, who, "revert", 0, comment, &out->version, e) != 0)
         goto out;
     rc = commit_outcome(db, mask, 0, out, e);
@@ -1523,4 +1675,30 @@ int edits_reconcile_location(sqlite3 *db, const char *code, int *has_point, doub
     }
     cJSON_Delete(edit);
     return rc;
+}
+
+int edits_reconcile_place(sqlite3 *db, const char *code, const char *layout, char **commune, char **district,
+                          char **province) {
+    if (!layout) return 0;
+    sqlite3_stmt *st = store_prepare_cached(
+        db, "SELECT i.commune_code, i.district_code, i.province_code FROM institution i"
+            " JOIN approved_edit m ON m.institution_code = i.code AND m.field = 'location'"
+            " WHERE i.code = ?1 AND i.admin_layout = ?2");
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, layout, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st), r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    char **const values[] = {commune, district, province};
+    for (int i = 0; r == 1 && i < 3; i++) {
+        const unsigned char *v = sqlite3_column_text(st, i);
+        char *copy = v ? strdup((const char *)v) : NULL;
+        if (v && !copy) {
+            r = -1;
+            break;
+        }
+        free(*values[i]);
+        *values[i] = copy;
+    }
+    sqlite3_reset(st);
+    return r;
 }

@@ -7,19 +7,27 @@
  *                   "description", "programs": [{"occupation_code",
  *                   "occupation_name", "level", "annual_quota"}, ...],
  *                   "location_precision"},
- *    "geometry": {"type": "Point", "coordinates": [lon, lat]} | null}
+ *    "geometry": {"type": "Point", "coordinates": [lon, lat]} | null,
+ *    "place": {"layout", "commune_code", "district_code", "province_code"}}
  * A patch is an RFC 7396 JSON merge patch of that shape, limited to the
  * editable fields: name, address, phone, email, website, description,
  * programs (replaced whole, as RFC 7396 replaces arrays) and location (the
  * geometry).  A location set through an edit gets location_precision
  * "surveyed".  Values are validated as the ingest validates: text valid
  * UTF-8 stored NFC and trimmed, coordinates finite and inside the configured
- * region, and a point outside the institution's own commune is flagged.
+ * region, and a point outside the institution's own commune (its district
+ * when the commune is unknown) is flagged.
+ *
+ * "place" is read-only: the admin units the institution is in.  Whenever a
+ * location is published (an edit, an approval) it is recomputed from the
+ * units of the default layout that contain the new point (point in polygon,
+ * candidates from the R*Tree idx_admin_unit_geom); a point in no unit gets
+ * null codes and a warning.  A revert restores the place of its version.
  *
  * Moderation: an admin's edit publishes at once.  A school's edit publishes
  * at once only for the fields in rules->publish_fields, and never a rename
- * or a move farther than rules->max_move_m (geodesic, PROJ geod_inverse) or
- * outside its commune: those wait in ONE pending change request per
+ * or a move farther than rules->max_move_m (geodesic, PROJ geod_inverse),
+ * outside its commune (district) or into no admin unit: those wait in ONE pending change request per
  * institution (a new submission supersedes the open one and carries its
  * fields forward), which an admin approves or rejects with a comment.
  * Every published change (edit, approval, revert) writes an audit_log row
@@ -55,7 +63,8 @@ typedef struct EditRules {
 typedef struct EditError {
     int status;                /* HTTP status: 400, 403, 404, 409, 412, 422, 428, 500, 503 */
     const char *code;          /* JSON error code, e.g. "PreconditionFailed" */
-    char message[400];
+    char message[400];         /* the English sentence */
+    char detail[2048];         /* the same as a message object (message.h), JSON */
     int sqlite_rc;             /* for 500/503: the SQLite code */
 } EditError;
 
@@ -64,7 +73,7 @@ typedef struct EditOutcome {
     long long change_id;       /* the pending change request made or decided, 0 = none */
     Buf published;             /* JSON array of the fields published now */
     Buf pending;               /* JSON array of the fields waiting for approval */
-    Buf warnings;              /* JSON array of sentences (e.g. outside its commune) */
+    Buf warnings;              /* JSON array of messages (message.h), e.g. outside its commune */
 } EditOutcome;
 
 void edit_outcome_init(EditOutcome *o);
@@ -117,7 +126,9 @@ int edits_revert(sqlite3 *db, const EditActor *who, const EditRules *rules, cons
 /* JSON of change requests, newest first:
  * {"changes": [{"id", "institution_code", "institution_name", "author",
  *  "status", "fields", "reasons", "base_version", "created_at", "decider",
- *  "decided_at", "comment", "before", "after"}, ...]}.
+ *  "decided_at", "comment", "before", "after"}, ...]}; "reasons" is an
+ * array of messages (message.h; plain strings in requests made before
+ * messages had codes).
  * status NULL or "all" = any; institution NULL = any; at most `limit`.
  * Returns 0, or the SQLite error code. */
 int edits_changes_json(sqlite3 *db, const char *status, const char *institution, int limit, Buf *out);
@@ -162,6 +173,15 @@ int edits_reconcile_text(sqlite3 *db, const char *code, const char *field, char 
  * (malloc'd, may be replaced) as the file gives them. */
 int edits_reconcile_location(sqlite3 *db, const char *code, int *has_point, double *lon, double *lat,
                              char **precision, EditsPrefer prefer, char **note);
+
+/* The place a kept location edit gave the institution: when the edit's
+ * location marker exists (edits_reconcile_location kept the edit) and the
+ * row's admin_layout is `layout` (the layout the ingest writes), *commune,
+ * *district and *province (the file's codes, malloc'd, NULL = none) are
+ * replaced by the row's, so the edit's point keeps its own admin units.
+ * Returns 1 replaced, 0 nothing to do, -1 on a database or memory error. */
+int edits_reconcile_place(sqlite3 *db, const char *code, const char *layout, char **commune, char **district,
+                          char **province);
 
 /* Audit of the ingest's own changes to institutions that have an edit
  * history (so their history has no gap and any version stays revertable).

@@ -41,7 +41,7 @@ static void report(IngestReport *r, const Record *rec, char *note) {
     free(note);
 }
 
-int ingest_reconcile_edits(sqlite3 *db, Record *recs, size_t n, int prefer_file, IngestReport *r,
+int ingest_reconcile_edits(sqlite3 *db, Record *recs, size_t n, const char *layout, int prefer_file, IngestReport *r,
                            EditsIngestAudit **audit, char **err) {
     *err = NULL;
     *audit = NULL;
@@ -62,6 +62,10 @@ int ingest_reconcile_edits(sqlite3 *db, Record *recs, size_t n, int prefer_file,
                                          &rec->s[FLD_LOCATION_PRECISION], prefer, &note);
         if (c < 0) goto fail;
         if (c > 0) report(r, rec, note);
+        /* the edit's point keeps the commune/district/province it was published in */
+        if (edits_reconcile_place(db, code, layout, &rec->s[FLD_COMMUNE_CODE], &rec->s[FLD_DISTRICT_CODE],
+                                  &rec->s[FLD_PROVINCE_CODE]) < 0)
+            goto fail;
     }
     return 0;
 fail:

@@ -101,6 +101,11 @@ void mapping_free(Mapping *m);
  * matches.  The result lives as long as the mapping. */
 const char *mapping_value(Mapping *m, Field f, const char *raw);
 
+/* 1 when value is one of the canonical values of enumerated field f (the
+ * targets of the built-in value maps: for kind, ownership and
+ * location_precision exactly what the institution table's CHECKs allow). */
+int mapping_canonical(Field f, const char *value);
+
 /* Which column of a layer holds each field. */
 typedef struct Binding {
     int col[FLD_COUNT];         /* column index, -1 = none */
@@ -172,6 +177,7 @@ typedef struct Source {
     char *xy_crs_desc, *geom_crs_desc;
     long row;                   /* rows read in this layer */
     long long total;            /* rows in all layers when counted, else -1 */
+    struct ReadAhead *ahead;    /* reader thread of the current layer, or NULL */
 } Source;
 
 /* A row as read: values NFC UTF-8 (NULL = null/unset) and the geometry in
@@ -191,7 +197,10 @@ int source_open(Source *s, const char *path, const IngestOptions *opt, const Map
 int source_next_layer(Source *s, const IngestOptions *opt, const Mapping *m, IngestReport *r,
                       char **err);
 /* Next row of the current layer: 1 = row, 0 = end of layer, -1 = fatal
- * (undeclared non-UTF-8 text, undecodable bytes): *err says which row. */
+ * (undeclared non-UTF-8 text, undecodable bytes): *err says which row.
+ * A reader thread started by source_next_layer reads the layer ahead (and
+ * is stopped by the next source_next_layer or source_close), so call these
+ * from one thread and leave the layer's GDAL objects alone meanwhile. */
 int source_next_row(Source *s, SrcRow *row, char **err);
 void srcrow_free(SrcRow *row);
 void source_close(Source *s);
@@ -278,9 +287,10 @@ typedef struct WriteCounts {
     int layout_changed;
 } WriteCounts;
 
-/* Upsert institution records (rejected ones skipped).  Inside the caller's
- * transaction.  Returns 0, or -1 with *err. */
-int write_institutions(sqlite3 *db, Record *recs, size_t n, const char *layout, WriteCounts *wc,
+/* Upsert institution records (rejected ones skipped), placed in the
+ * layout of ix (none when ix is empty).  Inside the caller's transaction.
+ * Returns 0, or -1 with *err. */
+int write_institutions(sqlite3 *db, Record *recs, size_t n, const AdminIndex *ix, WriteCounts *wc,
                        char **err);
 /* Ensure the layout row exists (and is default when asked or first). */
 int write_layout(sqlite3 *db, const char *layout, const char *description, int make_default,
@@ -292,11 +302,12 @@ int write_admin(sqlite3 *db, Record *recs, size_t n, const char *layout, WriteCo
 /* ---------------------------------------------------------- ingest_edits.c */
 /* (accounts/editing) Compare kept institution records with approved school
  * edits; report each disagreement as an "edit_conflict" warning and keep
- * the edit's value unless prefer_file; remember the institutions with an
- * edit history in *audit.  Inside the ingest's transaction.  Returns 0, or
- * -1 with *err. */
+ * the edit's value unless prefer_file (a kept location keeps the admin units
+ * it was published in, when they are of `layout`, the layout written);
+ * remember the institutions with an edit history in *audit.  Inside the
+ * ingest's transaction.  Returns 0, or -1 with *err. */
 typedef struct EditsIngestAudit EditsIngestAudit;
-int ingest_reconcile_edits(sqlite3 *db, Record *recs, size_t n, int prefer_file, IngestReport *r,
+int ingest_reconcile_edits(sqlite3 *db, Record *recs, size_t n, const char *layout, int prefer_file, IngestReport *r,
                            EditsIngestAudit **audit, char **err);
 /* After the upserts: audit what changed in institutions with an edit
  * history (edits.h); frees audit (ok = 0: only frees).  0 or -1 with *err. */

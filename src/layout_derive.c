@@ -657,6 +657,35 @@ int layout_derive(sqlite3 *db, const DeriveOptions *o, FILE *log, char **err) {
 
 /* ------------------------------------------------------------ population */
 
+/* Cell k of f as an integer in min..max into *out: NULL, or why it is not
+ * one.  Text must be plain digits (surrounding spaces aside): "", "-5",
+ * "abc" and "12.7" are refused, never read as 0 or rounded. */
+static const char *whole_number(OGRFeatureH f, int k, long long min, long long max, long long *out) {
+    if (!OGR_F_IsFieldSetAndNotNull(f, k)) return "is empty";
+    OGRFieldType t = OGR_Fld_GetType(OGR_F_GetFieldDefnRef(f, k));
+    if (t == OFTInteger || t == OFTInteger64) {
+        *out = OGR_F_GetFieldAsInteger64(f, k);
+    } else if (t == OFTReal) {
+        double d = OGR_F_GetFieldAsDouble(f, k);
+        if (!isfinite(d) || d != floor(d)) return "is not an integer";
+        if (d < (double)min || d > (double)max) return d < 0 ? "is negative" : "is out of range";
+        *out = (long long)d;
+    } else {
+        const char *s = OGR_F_GetFieldAsString(f, k);
+        s += strspn(s, " \t");
+        size_t n = strspn(s, "0123456789");
+        if (!*s) return "is empty";
+        if (s[n] && s[n + strspn(s + n, " \t")]) {
+            if (*s == '-' && s[1] >= '0' && s[1] <= '9') return "is negative";
+            return s[n] == '.' && n ? "is not an integer" : "is not a non-negative integer";
+        }
+        if (n > 18) return "is out of range";
+        *out = strtoll(s, NULL, 10);
+    }
+    if (*out < min) return *out < 0 ? "is negative" : "is out of range";
+    return *out > max ? "is out of range" : NULL;
+}
+
 int layout_set_population(sqlite3 *db, const char *layout, const char *level, const char *path, FILE *log,
                           char **err) {
     *err = NULL;
@@ -692,9 +721,23 @@ int layout_set_population(sqlite3 *db, const char *layout, const char *level, co
         goto done;
     }
     OGRFeatureH f;
-    long updated = 0, unchanged = 0;
+    long updated = 0, unchanged = 0, rejected = 0, row = 0;
     while ((f = OGR_L_GetNextFeature(l))) {
         const char *code = OGR_F_GetFieldAsString(f, kc);
+        long long pop = 0, year = 0;
+        const char *why = whole_number(f, kp, 0, 9000000000LL, &pop), *what = "population";
+        int has_year = !why && ky >= 0 && OGR_F_IsFieldSetAndNotNull(f, ky) && *OGR_F_GetFieldAsString(f, ky);
+        if (has_year && (why = whole_number(f, ky, 1000, 9999, &year)) != NULL) what = "population_year";
+        row++;
+        if (why) {
+            /* a bad figure is reported and its row left as it is */
+            if (log)
+                fprintf(log, "rejected: row %ld (code %s): %s '%s' %s\n", row, code, what,
+                        OGR_F_GetFieldAsString(f, !strcmp(what, "population") ? kp : ky), why);
+            rejected++;
+            OGR_F_Destroy(f);
+            continue;
+        }
         sqlite3_stmt *sts[2] = {has, up};
         for (int k = 0; k < 2; k++) {
             sqlite3_reset(sts[k]);
@@ -702,9 +745,8 @@ int layout_set_population(sqlite3 *db, const char *layout, const char *level, co
             sqlite3_bind_text(sts[k], 2, level, -1, SQLITE_STATIC);
             sqlite3_bind_text(sts[k], 3, code, -1, SQLITE_TRANSIENT);
         }
-        sqlite3_bind_int64(up, 4, (sqlite3_int64)llround(OGR_F_GetFieldAsDouble(f, kp)));
-        if (ky >= 0 && OGR_F_IsFieldSetAndNotNull(f, ky) && OGR_F_GetFieldAsInteger(f, ky))
-            sqlite3_bind_int(up, 5, OGR_F_GetFieldAsInteger(f, ky));
+        sqlite3_bind_int64(up, 4, (sqlite3_int64)pop);
+        if (has_year) sqlite3_bind_int64(up, 5, (sqlite3_int64)year);
         else sqlite3_bind_null(up, 5);
         const char *base = strrchr(path, '/');
         sqlite3_bind_text(up, 6, base ? base + 1 : path, -1, SQLITE_TRANSIENT);
@@ -722,8 +764,8 @@ int layout_set_population(sqlite3 *db, const char *layout, const char *level, co
         goto done;
     }
     if (log)
-        fprintf(log, "population: %ld read, %ld updated, %ld unchanged (layout %s, %s units, from %s)\n",
-                updated + unchanged, updated, unchanged, layout, level, path);
+        fprintf(log, "population: %ld read, %ld updated, %ld unchanged, %ld rejected (layout %s, %s units, from %s)\n",
+                row, updated, unchanged, rejected, layout, level, path);
     rc = 0;
 done:
     if (rc) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);

@@ -69,7 +69,10 @@ int layout_derive(sqlite3 *db, const DeriveOptions *o, FILE *log, char **err);
  * `layout`'s `level` units from a table with columns code,
  * population[, population_year], in one transaction, bumping data_version
  * when anything changed.  Every code must be a unit of that layout and
- * level.  Returns 0, or -1 with *err. */
+ * level.  A population must be a non-negative integer and a year an integer
+ * 1000..9999: a row with an empty or bad value is reported to log
+ * ("rejected: row N (code C): population '-5' is negative") and left as it
+ * is.  Writes a summary line to log.  Returns 0, or -1 with *err. */
 int layout_set_population(sqlite3 *db, const char *layout, const char *level, const char *path, FILE *log,
                           char **err);
 

@@ -37,6 +37,8 @@
       error: 'Lỗi', warning: 'Lưu ý', sessionEnded: 'Phiên đăng nhập đã hết. Mời đăng nhập lại.',
       actionEdit: 'Sửa', actionApprove: 'Duyệt', actionRevert: 'Khôi phục', actionIngest: 'Nhập dữ liệu',
       lastDecision: 'Yêu cầu gần nhất', statusApproved: 'đã duyệt', statusRejected: 'bị từ chối',
+      badActivationLink: 'Đường dẫn kích hoạt không đầy đủ hoặc không hợp lệ.',
+      badActivationHelp: 'Hãy mở đúng đường dẫn trong thư (sao chép cả dòng, kể cả phần sau dấu #activate=), hoặc đề nghị Sở cấp lại đường dẫn mới.',
     },
     en: {
       login: 'Log in', logout: 'Log out', email: 'Email', password: 'Password', close: 'Close',
@@ -60,7 +62,57 @@
       error: 'Error', warning: 'Note', sessionEnded: 'Your session ended. Please log in again.',
       actionEdit: 'Edit', actionApprove: 'Approval', actionRevert: 'Revert', actionIngest: 'Import',
       lastDecision: 'Latest request', statusApproved: 'approved', statusRejected: 'rejected',
+      badActivationLink: 'This activation link is incomplete or invalid.',
+      badActivationHelp: 'Open the exact link from the message (copy the whole line, including everything after #activate=), or ask for a new one.',
     },
+  };
+
+  // The server's messages ({code, description, params}, src/message.h) in Vietnamese, by code; any
+  // other code (and English) shows the server's description.  {key} is a parameter; {n} the
+  // 1-based program number, {fieldName(s)} the field labels (mid-sentence), {levelName} commune/district.
+  const MESSAGES_VI = {
+    body_missing: 'Yêu cầu thiếu nội dung.', body_nul: 'Nội dung chứa ký tự NUL.',
+    body_not_json: 'Nội dung không phải JSON hợp lệ (gần byte {offset}).',
+    patch_not_object: 'Nội dung phải là một JSON merge patch của cơ sở.', type_not_feature: '"type" phải là "Feature".',
+    id_readonly: 'Không được đổi mã cơ sở.', location_removed: 'Không thể xoá vị trí, chỉ có thể di chuyển.',
+    properties_not_object: '"properties" phải là một đối tượng.', property_not_editable: 'Không được sửa mục "{property}".',
+    member_not_editable: 'Không được sửa mục "{member}".',
+    field_required: 'Cần nhập {fieldName}.', field_not_string: 'Mục {fieldName} phải là chữ hoặc để trống.',
+    field_not_utf8: 'Mục {fieldName} không phải văn bản UTF-8 hợp lệ.', field_control_char: 'Mục {fieldName} chứa ký tự điều khiển.',
+    field_too_long: 'Mục {fieldName} dài quá {max_bytes} byte.',
+    phone_chars: 'Điện thoại chỉ được gồm chữ số, dấu cách và các ký tự + - ( ) . , ; /',
+    phone_too_few_digits: 'Điện thoại cần ít nhất 3 chữ số.',
+    website_scheme: 'Trang web phải bắt đầu bằng http:// hoặc https://',
+    website_not_one_url: 'Trang web phải là một địa chỉ, không có dấu cách hay dấu ngoặc kép.',
+    email_invalid: 'Email không đúng dạng địa chỉ email.',
+    programs_not_array: 'Danh sách ngành, nghề không hợp lệ.', programs_too_many: 'Tối đa {max} ngành, nghề.',
+    program_not_object: 'Ngành, nghề thứ {n} không hợp lệ.', program_unknown_member: 'Ngành, nghề thứ {n} có mục lạ "{member}".',
+    program_quota_invalid: 'Chỉ tiêu/năm của ngành, nghề thứ {n} phải là số nguyên từ 0 đến 1.000.000 hoặc để trống.',
+    geometry_not_point: 'Vị trí phải là một điểm.', geometry_unknown_member: 'Vị trí có mục lạ "{member}".',
+    coordinates_shape: 'Toạ độ phải có dạng [kinh độ, vĩ độ].',
+    coordinates_not_finite: 'Toạ độ phải là số độ (kinh độ -180..180, vĩ độ -90..90).',
+    location_outside_region: 'Vị trí ({lon}, {lat}) nằm ngoài vùng bản đồ phục vụ.',
+    edit_not_own: 'Tài khoản cơ sở chỉ được sửa cơ sở của mình.', revert_admin_only: 'Chỉ quản trị viên được khôi phục phiên bản.',
+    decide_admin_only: 'Chỉ quản trị viên được duyệt yêu cầu.', institution_not_found: 'Không có cơ sở nào mã "{code}".',
+    change_not_found: 'Không có yêu cầu #{id}.', version_not_found: 'Lịch sử của {code} không có phiên bản {version}.',
+    change_not_pending: 'Yêu cầu #{id} không còn chờ duyệt.',
+    change_outdated: 'Các trường {fieldNames} đã thay đổi từ khi gửi yêu cầu này; hãy từ chối và đề nghị gửi lại.',
+    institution_gone: 'Cơ sở {code} không còn tồn tại.', stale_version: 'Cơ sở vừa được người khác thay đổi (nay là phiên bản {version}).',
+    if_match_required: 'Thiếu phiên bản (If-Match) của cơ sở; mời tải lại.',
+    database_busy: 'Hệ thống đang bận; thử lại sau giây lát.', database_error: 'Lỗi cơ sở dữ liệu trên máy chủ.',
+    out_of_memory: 'Máy chủ hết bộ nhớ.',
+    wait_rename: 'Đổi tên luôn phải chờ Sở duyệt.', wait_first_location: 'Vị trí đầu tiên phải chờ Sở duyệt.',
+    wait_far_move: 'Điểm dời {distance_m} m (quá {max_m} m).', wait_field: 'Thay đổi {fieldName} phải chờ Sở duyệt.',
+    outside_own_unit: 'Vị trí mới nằm ngoài {levelName} của cơ sở (mã {unit}).',
+    location_in_no_unit: 'Vị trí mới không thuộc đơn vị hành chính nào (bộ ranh giới {layout}): xã, huyện, tỉnh để trống.',
+    login_required: 'Mời đăng nhập (chưa đăng nhập hoặc phiên đã hết).', csrf_invalid: 'Phiên làm việc không hợp lệ; mời tải lại trang.',
+    admin_required: 'Việc này cần tài khoản quản trị.', own_institution_only: 'Tài khoản cơ sở chỉ xem được cơ sở của mình.',
+    login_failed: 'Sai email hoặc mật khẩu.', login_locked: 'Đăng nhập sai quá nhiều lần. Thử lại sau {seconds} giây.',
+    activation_token_invalid: 'Đường dẫn kích hoạt không đúng, đã dùng hoặc đã hết hạn. Hãy đề nghị Sở cấp lại.',
+    password_invalid: 'Mật khẩu không hợp lệ (cần từ 10 đến 1024 byte).',
+    account_email_invalid: '"{email}" không phải là địa chỉ email.', account_exists: 'Đã có tài khoản với email {email}.',
+    account_invalid: 'Không tạo được tài khoản: kiểm tra vai trò và mã cơ sở.',
+    account_self_disable: 'Quản trị viên không thể tự khoá tài khoản của mình.',
   };
   const lang = () => (document.documentElement.lang === 'en' ? 'en' : 'vi');
   const t = (k, vars = {}) => String(I18N[lang()][k] ?? I18N.vi[k] ?? k).replace(/\{(\w+)\}/g, (_, v) => vars[v] ?? '');
@@ -102,7 +154,36 @@
     return { status: res.status, ok: res.ok, data, etag: res.headers.get('ETag') };
   }
 
-  const errorText = (r) => (r.data && r.data.description) || `HTTP ${r.status}`;
+  /** A server message in the page's language: Vietnamese for known codes, else its English description
+   *  (a plain string, as in change requests made before messages had codes, is shown as it is). */
+  function msgText(m) {
+    if (!m || typeof m !== 'object') return m == null ? '' : String(m);
+    const tpl = lang() === 'vi' && MESSAGES_VI[m.code];
+    if (!tpl) return m.description || m.code;
+    const p = m.params || {};
+    const extra = {
+      n: p.index != null ? p.index + 1 : '',
+      fieldName: p.field != null ? paramFieldLabel(p.field).toLocaleLowerCase('vi') : '',
+      fieldNames: p.fields != null ? String(p.fields).split(', ').map((f) => fieldLabel(f).toLocaleLowerCase('vi')).join(', ') : '',
+      levelName: { commune: 'xã/phường', district: 'quận/huyện' }[p.level] || p.level || '',
+    };
+    return tpl.replace(/\{(\w+)\}/g, (_, k) => String(extra[k] ?? p[k] ?? ''));
+  }
+  /** A field named by a message: "phone", or "programs[2].occupation_name" (the 3rd program's name). */
+  function paramFieldLabel(f) {
+    const m = /^programs\[(\d+)\]\.(\w+)$/.exec(f);
+    if (!m) return fieldLabel(f);
+    const sub = { occupation_code: 'occupationCode', occupation_name: 'occupationName', level: 'level', annual_quota: 'quota' }[m[2]];
+    return `${t('programs')} ${Number(m[1]) + 1}: ${sub ? t(sub) : m[2]}`;
+  }
+  const msgList = (list) => (list || []).map(msgText).join('; ');
+  const errorText = (r) => (r.data && (r.data.message ? msgText(r.data.message) : r.data.description)) || `HTTP ${r.status}`;
+  /** A server time (ISO 8601, UTC) in the reader's time zone and language. */
+  function fmtTime(iso) {
+    const d = iso ? new Date(iso) : null;
+    if (!d || Number.isNaN(d.getTime())) return iso || '';
+    return d.toLocaleString(lang() === 'en' ? 'en-GB' : 'vi-VN');
+  }
   const isAdmin = () => state.account && state.account.role === 'admin';
 
   function show(msg, kind = 'info') {
@@ -253,7 +334,8 @@
         show(null);
         render();
       } else if (r.status === 429) {
-        show(t('tooMany', { s: (r.data && r.data.description.match(/\d+/)) || '' }), 'error');
+        const p = r.data && r.data.message && r.data.message.params;
+        show(t('tooMany', { s: (p && p.seconds) || (r.data && r.data.description.match(/\d+/)) || '' }), 'error');
       } else if (r.status === 401) {
         show(t('loginFailed'), 'error');
       } else {
@@ -264,6 +346,11 @@
   }
 
   function viewActivate() {
+    if (!state.activationToken) {
+      // A cut or mistyped link: say so (the message above) and what to do, rather than nothing.
+      body.append(el('p', { id: 'editor-activate-invalid', class: 'muted' }, t('badActivationHelp')));
+      return;
+    }
     const form = el('form', { id: 'editor-activate', class: 'editor-form' },
       el('label', null, t('newPassword'), el('input', { type: 'password', name: 'password', autocomplete: 'new-password', minlength: 10, required: true })),
       el('button', { type: 'submit', class: 'primary-btn' }, t('setPassword')));
@@ -361,9 +448,9 @@
     if (!ch) box.append(el('p', { class: 'muted' }, t('noPending')));
     else {
       box.append(el('h3', null, `${t('pending')} (#${ch.id})`),
-        el('p', { class: 'muted' }, `${t('submittedBy')} ${ch.author}, ${ch.created_at}`),
+        el('p', { class: 'muted' }, `${t('submittedBy')} ${ch.author}, `, el('time', { datetime: ch.created_at }, fmtTime(ch.created_at))),
         diffTable(ch.fields, ch.before, ch.after),
-        el('p', null, el('strong', null, `${t('reasons')}: `), ch.reasons.join('; ')));
+        el('p', { class: 'editor-reasons' }, el('strong', null, `${t('reasons')}: `), msgList(ch.reasons)));
     }
     // The latest decision on this institution's requests, with the moderator's comment.
     const r = await call('GET', `api/changes?status=all&limit=10&institution=${encodeURIComponent(state.edit.code)}`);
@@ -371,7 +458,9 @@
     if (last) {
       box.append(el('p', { class: 'editor-last', 'data-status': last.status },
         el('strong', null, `${t('lastDecision')} #${last.id}: `),
-        `${t(last.status === 'approved' ? 'statusApproved' : 'statusRejected')} — ${last.decider || ''}, ${last.decided_at || ''}${last.comment ? ` — “${last.comment}”` : ''}`));
+        `${t(last.status === 'approved' ? 'statusApproved' : 'statusRejected')} — ${last.decider || ''}, `,
+        el('time', { datetime: last.decided_at || '' }, fmtTime(last.decided_at)),
+        last.comment ? ` — “${last.comment}”` : ''));
     }
   }
 
@@ -467,7 +556,7 @@
       const d = r.data;
       const msg = d.pending.length ? t('savedPending', { f: d.pending.map(fieldLabel).join(', ') })
         : d.published.length ? t('saved') : t('nothingChanged');
-      const warn = d.warnings.length ? ` ${t('warning')}: ${d.warnings.join('; ')}` : '';
+      const warn = d.warnings.length ? ` ${t('warning')}: ${msgList(d.warnings)}` : '';
       await loadInstitution(e.code);
       show(msg + warn, d.pending.length ? 'pending' : 'ok');
       const f = document.querySelector('#editor-form');
@@ -493,13 +582,14 @@
       const comment = el('input', { name: 'comment', 'aria-label': t('comment'), placeholder: t('comment') });
       const decide = async (verb) => {
         const d = await call('POST', `api/changes/${ch.id}/${verb}`, { json: { comment: comment.value.trim() || null } });
-        if (d.ok) { show(t(verb === 'approve' ? 'approved' : 'rejected'), 'ok'); render('queue'); } else show(`${t('error')}: ${errorText(d)}`, 'error');
+        const warn = d.ok && d.data.warnings && d.data.warnings.length ? ` ${t('warning')}: ${msgList(d.data.warnings)}` : '';
+        if (d.ok) { show(t(verb === 'approve' ? 'approved' : 'rejected') + warn, 'ok'); render('queue'); } else show(`${t('error')}: ${errorText(d)}`, 'error');
       };
       list.append(el('article', { class: 'editor-change', 'data-id': ch.id, 'data-code': ch.institution_code },
         el('h3', null, `#${ch.id} ${ch.institution_code} — ${ch.institution_name || ''}`),
-        el('p', { class: 'muted' }, `${t('submittedBy')} ${ch.author}, ${ch.created_at}`),
+        el('p', { class: 'muted' }, `${t('submittedBy')} ${ch.author}, `, el('time', { datetime: ch.created_at }, fmtTime(ch.created_at))),
         diffTable(ch.fields, ch.before, ch.after),
-        el('p', null, el('strong', null, `${t('reasons')}: `), ch.reasons.join('; ')),
+        el('p', { class: 'editor-reasons' }, el('strong', null, `${t('reasons')}: `), msgList(ch.reasons)),
         el('div', { class: 'editor-inline' }, comment,
           el('button', { type: 'button', class: 'primary-btn approve', onclick: () => decide('approve') }, t('approve')),
           el('button', { type: 'button', class: 'chip-btn reject', onclick: () => decide('reject') }, t('reject')))));
@@ -524,7 +614,7 @@
     const action = { edit: 'actionEdit', approve: 'actionApprove', revert: 'actionRevert', ingest: 'actionIngest' };
     list.replaceChildren(...r.data.entries.map((e) => el('article', { class: 'editor-change', 'data-id': e.id },
       el('h3', null, `v${e.version_before} → v${e.version_after}: ${t(action[e.action] || 'actionEdit')}`),
-      el('p', { class: 'muted' }, `${e.actor}, ${e.at}${e.comment ? ` — ${e.comment}` : ''}`),
+      el('p', { class: 'muted' }, `${e.actor}, `, el('time', { datetime: e.at }, fmtTime(e.at)), e.comment ? ` — ${e.comment}` : ''),
       diffTable(e.fields, e.before, e.after),
       isAdmin() && el('button', { type: 'button', class: 'chip-btn revert', onclick: async () => {
         const d = await call('POST', `api/collections/institutions/items/${encodeURIComponent(code)}/revert`, { json: { version: e.version_before } });
@@ -556,9 +646,12 @@
       table.replaceChildren(
         el('thead', null, el('tr', null, ['email', 'role', 'institution', 'state', 'lastLogin', ''].map((k) => el('th', null, k ? t(k) : '')))),
         el('tbody', null, r.data.accounts.map((a) => el('tr', { 'data-id': a.id },
-          el('td', null, a.email), el('td', null, a.role), el('td', null, a.institution_code || '—'),
-          el('td', null, a.disabled ? t('disabled') : a.active ? t('active') : t('awaiting')),
-          el('td', null, a.last_login_at || t('never')),
+          // the address may break before its '@' first, and anywhere only if it must (editor.css)
+          el('td', { class: 'acct-email' }, a.email.replace(/@.*/, ''), a.email.includes('@') ? [el('wbr'), a.email.replace(/^[^@]*/, '')] : null),
+          el('td', { class: 'acct-role' }, a.role),
+          el('td', { class: 'acct-code' }, a.institution_code || '—'),
+          el('td', { class: 'acct-state' }, a.disabled ? t('disabled') : a.active ? t('active') : t('awaiting')),
+          el('td', { class: 'acct-login' }, a.last_login_at ? fmtTime(a.last_login_at) : t('never')),
           el('td', null,
             el('button', { type: 'button', class: 'link-btn', onclick: async () => {
               const d = await call('PATCH', `api/accounts/${a.id}`, { json: { disabled: !a.disabled } });
@@ -577,10 +670,12 @@
     const btn = document.querySelector('#account-btn');
     if (btn) btn.addEventListener('click', () => (panel && !panel.hidden ? closePanel() : openPanel()));
     updateButton();
-    const m = /^#activate=([A-Za-z0-9_-]{20,})$/.exec(location.hash);
-    if (m) {
-      state.activationToken = m[1];
+    if (location.hash.startsWith('#activate')) {
+      // Tokens are 43 base64url characters (src/auth.h); a link cut short in an e-mail is told so.
+      const m = /^#activate=([A-Za-z0-9_-]{43})$/.exec(location.hash);
+      state.activationToken = m ? m[1] : null;
       history.replaceState(null, '', location.pathname + location.search);   // the token leaves the URL at once
+      if (!m) state.message = { msg: t('badActivationLink'), kind: 'error' };
       openPanel('activate');
     }
     await restoreSession();

@@ -356,8 +356,13 @@ test('edits: moderation, public view, audit history and revert', async () => {
   assert.equal(ch.before.properties.name, start.properties.name);
   assert.equal(ch.after.properties.name, 'Renamed by school A');
   assert.equal(ch.after.properties.description, 'Trường đào tạo nghề');
-  assert.ok(ch.reasons.some((s) => /rename/.test(s)));
-  assert.ok(ch.reasons.some((s) => /moves \d+ m/.test(s)));
+  // Reasons are messages: a stable code, the English sentence, its values.
+  assert.ok(ch.reasons.some((m) => m.code === 'wait_rename' && /rename/.test(m.description)));
+  const farMove = ch.reasons.find((m) => m.code === 'wait_far_move');
+  assert.ok(farMove, JSON.stringify(ch.reasons));
+  assert.match(farMove.description, /moves \d+ m/);
+  assert.equal(farMove.params.max_m, 200);
+  assert.ok(farMove.params.distance_m > 200);
 
   // Approve with a comment: published, surveyed, audited.
   r = await admin.call('POST', `/api/changes/${changeId}/approve`, { json: { comment: 'checked by phone' } });
@@ -433,7 +438,19 @@ test('edits are validated like the ingest: editable fields only, finite, inside 
     const r = await send(patch);
     assert.equal(r.status, status, `${JSON.stringify(patch)} → ${r.status} ${r.text}`);
     assert.ok(r.data && r.data.code && r.data.description, 'a JSON error');
+    // ... with the message a client can translate: a stable code beside the English description.
+    assert.match(r.data.message.code, /^[a-z_]+$/, r.text);
+    assert.equal(r.data.message.description, r.data.description);
   }
+  const codeOf = async (patch) => (await send(patch)).data.message;
+  assert.equal((await codeOf({ properties: { website: 'javascript:alert(1)' } })).code, 'website_scheme');
+  assert.equal((await codeOf({ properties: { phone: 'call us' } })).code, 'phone_chars');
+  assert.deepEqual((await codeOf({ properties: { name: '' } })).params, { field: 'name' });
+  const region = await codeOf({ geometry: { type: 'Point', coordinates: [2.35, 48.85] } });
+  assert.equal(region.code, 'location_outside_region');
+  assert.deepEqual(region.params, { lon: 2.35, lat: 48.85 });
+  const quota = await codeOf({ properties: { programs: [{ occupation_name: 'Hàn' }, { occupation_name: 'Hàn', annual_quota: -1 }] } });
+  assert.deepEqual([quota.code, quota.params.index], ['program_quota_invalid', 1]);
   assert.equal((await send(undefined, '{"geometry": {"type": "Point", "coordinates": [1e999, 21]}}')).status, 422);
   assert.equal((await send(undefined, '{"properties": ')).status, 400);
   // Text is stored NFC and trimmed; programs are replaced whole.
@@ -496,4 +513,132 @@ test('logout ends the session and clears the cookie', async () => {
   assert.equal(r.status, 204);
   assert.match([].concat(r.headers['set-cookie'])[0], /^vetmap_session=; .*Max-Age=0/);
   assert.equal((await c.call('GET', '/api/session')).status, 401);
+});
+
+// ---- where a published point lies: its commune, district and province follow it
+
+/** The units of the default layout whose polygon holds (lon, lat), by plain SpatiaLite (no R*Tree):
+ *  {commune, district, province} codes, null where none. */
+function unitsAt([lon, lat]) {
+  const rows = sqlite(db, `SELECT level_name, code FROM admin_unit WHERE layout = (SELECT name FROM layout WHERE is_default = 1)
+    AND ST_Contains(geom, MakePoint(${lon}, ${lat}, 4326)) ORDER BY level_name, code;`, { spatialite: true });
+  const units = { commune: null, district: null, province: null };
+  for (const line of rows.trim().split('\n').filter(Boolean)) {
+    const [level, code] = line.split('|');
+    units[level] ??= code;
+  }
+  return units;
+}
+
+const codesOf = (f) => ({ commune: f.properties.commune_code, district: f.properties.district_code, province: f.properties.province_code });
+
+/** The label point of the first commune (by code) outside `district`. */
+function communeOutside(district) {
+  const [lon, lat] = sqlite(db, `SELECT label_lon, label_lat FROM admin_unit WHERE layout = (SELECT name FROM layout WHERE is_default = 1)
+    AND level_name = 'commune' AND parent_code <> '${district}' ORDER BY code LIMIT 1;`).trim().split('|').map(Number);
+  return [lon, lat];
+}
+
+const HANOI = [105.8342, 21.0278];   // inside the region served, in no unit of the Bắc Giang layouts
+
+test('a move approved into another district takes the units of its new place; search follows; revert restores them', async () => {
+  const b = client(server.base);
+  const admin = client(server.base);
+  await b.login(EMAILS.b, PASSWORDS.b);
+  await admin.login(EMAILS.admin, PASSWORDS.admin);
+  const url = `/api/collections/institutions/items/${B}`;
+  const start = await publicFeature(B);
+  const target = communeOutside(start.properties.district_code);
+  const want = unitsAt(target);
+  assert.ok(want.commune && want.district && want.province, `the target lies in a commune: ${JSON.stringify(want)}`);
+  assert.notEqual(want.district, start.properties.district_code);
+  const newCommune = sqlite(db, `SELECT name FROM admin_unit WHERE layout = (SELECT name FROM layout WHERE is_default = 1)
+    AND code = '${want.commune}';`).trim();
+  const found = async () => (await (await request(`${server.base}/api/search?q=${encodeURIComponent(newCommune)}&limit=100`)).json()).features.map((f) => f.id);
+  assert.ok(!(await found()).includes(B), `${newCommune} does not find ${B} before the move`);
+
+  const r = await b.call('PATCH', url, { json: { geometry: { type: 'Point', coordinates: target } }, ctype: MERGE, headers: { 'If-Match': await etagOf(B) } });
+  assert.equal(r.status, 202, r.text);
+  const outside = r.data.warnings.find((m) => m.code === 'outside_own_unit');
+  assert.deepEqual(outside && outside.params, { level: 'commune', unit: start.properties.commune_code });
+  const ok = await admin.call('POST', `/api/changes/${r.data.change_request_id}/approve`, { json: {} });
+  assert.equal(ok.status, 200, ok.text);
+  assert.deepEqual(ok.data.warnings, []);
+
+  const moved = await publicFeature(B);
+  assert.deepEqual(codesOf(moved), want, 'the codes of the place it was moved to, not the old ones');
+  assert.equal(moved.properties.commune_name, newCommune);
+  assert.ok((await found()).includes(B), `${newCommune} finds ${B} after the move`);
+  // The history shows where it went.
+  const hist = await admin.call('GET', `${url}/history`);
+  assert.equal(hist.data.entries[0].after.place.commune_code, want.commune);
+  assert.equal(hist.data.entries[0].before.place.commune_code, start.properties.commune_code);
+
+  // A revert puts it back where it was, units included.
+  const back = await admin.call('POST', `${url}/revert`, { json: { version: start.properties.version } });
+  assert.equal(back.status, 200, back.text);
+  assert.deepEqual(codesOf(await publicFeature(B)), codesOf(start));
+  assert.ok(!(await found()).includes(B));
+});
+
+test('commune unknown: a move out of the district is flagged; a move inside gets its commune; no unit → null codes and a warning', async () => {
+  const C = sqlite(db, 'SELECT code FROM institution WHERE commune_code IS NULL AND district_code IS NOT NULL AND lon IS NOT NULL ORDER BY code LIMIT 1;').trim();
+  assert.ok(C, 'the test data needs an institution with a district but no commune');
+  const who = { email: 'school-c@example.test', password: 'school-c-passphrase' };
+  addUser(db, 'school', who, ['--institution', C]);
+  secrets.add(who.password);
+  const c = client(server.base);
+  const admin = client(server.base);
+  await c.login(who.email, who.password);
+  await admin.login(EMAILS.admin, PASSWORDS.admin);
+  const url = `/api/collections/institutions/items/${C}`;
+  const start = await publicFeature(C);
+  const district = start.properties.district_code;
+  const send = async (coordinates) => c.call('PATCH', url, { json: { geometry: { type: 'Point', coordinates } }, ctype: MERGE, headers: { 'If-Match': await etagOf(C) } });
+
+  // Into another district: the moderator is told, although the commune is unknown.
+  let r = await send(communeOutside(district));
+  assert.equal(r.status, 202, r.text);
+  let ch = (await admin.call('GET', `/api/changes/${r.data.change_request_id}`)).data;
+  const flag = ch.reasons.find((m) => m.code === 'outside_own_unit');
+  assert.ok(flag, JSON.stringify(ch.reasons));
+  assert.deepEqual(flag.params, { level: 'district', unit: district });
+  assert.match(flag.description, new RegExp(`outside the institution's district \\(${district}\\)`));
+  assert.equal((await admin.call('POST', `/api/changes/${ch.id}/reject`, { json: {} })).status, 200);
+
+  // A short move inside its district publishes at once, and now it has a commune.
+  const near = [start.geometry.coordinates[0] + 0.0003, start.geometry.coordinates[1] + 0.0002];
+  const want = unitsAt(near);
+  assert.equal(want.district, district, 'the short move stays in the district');
+  r = await send(near);
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.data.published, ['location']);
+  assert.ok(!r.data.warnings.some((m) => m.code === 'outside_own_unit'), JSON.stringify(r.data.warnings));
+  const moved = await publicFeature(C);
+  assert.ok(moved.properties.commune_code, 'the commune is no longer null');
+  assert.deepEqual(codesOf(moved), want);
+
+  // A point in no unit of the layout waits, says why, and once approved has no codes (with a warning).
+  r = await send(HANOI);
+  assert.equal(r.status, 202, r.text);
+  ch = (await admin.call('GET', `/api/changes/${r.data.change_request_id}`)).data;
+  const none = ch.reasons.find((m) => m.code === 'location_in_no_unit');
+  assert.ok(none, JSON.stringify(ch.reasons));
+  assert.equal(ch.after.place.commune_code, null);
+  const ok = await admin.call('POST', `/api/changes/${ch.id}/approve`, { json: {} });
+  assert.equal(ok.status, 200, ok.text);
+  assert.deepEqual(ok.data.warnings.map((m) => m.code), ['location_in_no_unit']);
+  assert.deepEqual(codesOf(await publicFeature(C)), { commune: null, district: null, province: null });
+});
+
+test('an admin move into no unit publishes with a warning', async () => {
+  const admin = client(server.base);
+  await admin.login(EMAILS.admin, PASSWORDS.admin);
+  const D = sqlite(db, `SELECT code FROM institution WHERE province_code IS NOT NULL AND lon IS NOT NULL AND code NOT IN ('${A}', '${B}') ORDER BY code DESC LIMIT 1;`).trim();
+  const r = await admin.call('PATCH', `/api/collections/institutions/items/${D}`,
+    { json: { geometry: { type: 'Point', coordinates: HANOI } }, ctype: MERGE, headers: { 'If-Match': await etagOf(D) } });
+  assert.equal(r.status, 200, r.text);
+  const w = r.data.warnings.find((m) => m.code === 'location_in_no_unit');
+  assert.ok(w && /in no admin unit/.test(w.description), JSON.stringify(r.data.warnings));
+  assert.equal(r.data.feature.properties.province_code, null);
 });

@@ -33,6 +33,7 @@ async function reingest(args = []) {
   return JSON.parse(readFileSync(report, 'utf8'));
 }
 
+const codesOf = (f) => [f.properties.commune_code, f.properties.district_code, f.properties.province_code];
 const conflicts = (rep) => rep.issues.filter((i) => i.kind === 'edit_conflict' && i.code === code);
 const item = async () => JSON.parse((await request(`${server.base}/api/collections/institutions/items/${code}`)).text);
 
@@ -59,6 +60,9 @@ test('re-ingest: conflicts reported, the edit kept by default, the file wins wit
     { 'If-Match': start.properties.version ? `"inst-${code}-v${start.properties.version}"` : '*' });
   assert.equal(r.status, 200, r.text);
   const editedVersion = r.data.version;
+  // The published point took the admin units it lies in (the file names no commune for it).
+  const editedCodes = codesOf(r.data.feature);
+  assert.ok(editedCodes[0], `a commune for the edited point: ${editedCodes}`);
 
   // Default: the edit stays, every disagreeing field is reported, the row is unchanged.
   let rep = await reingest();
@@ -70,6 +74,7 @@ test('re-ingest: conflicts reported, the edit kept by default, the file wins wit
   assert.equal(now.properties.phone, edited.phone);
   assert.equal(now.properties.location_precision, 'surveyed');
   assert.equal(now.properties.version, editedVersion, 'the edited row was not rewritten');
+  assert.deepEqual(codesOf(now), editedCodes, "the kept point keeps its units, not the file's");
 
   // --prefer file: the file's values are written, reported as such, and the change is audited.
   rep = await reingest(['--prefer', 'file']);
@@ -80,6 +85,7 @@ test('re-ingest: conflicts reported, the edit kept by default, the file wins wit
   assert.equal(now.properties.phone, start.properties.phone);
   assert.deepEqual(now.geometry.coordinates, start.geometry.coordinates);
   assert.equal(now.properties.location_precision, start.properties.location_precision);
+  assert.deepEqual(codesOf(now), codesOf(start), "the file's point comes with the file's units");
   const hist = await call('GET', `/api/collections/institutions/items/${code}/history`);
   const ingestEntry = hist.data.entries[0];
   assert.equal(ingestEntry.action, 'ingest');

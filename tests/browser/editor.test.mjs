@@ -1,6 +1,8 @@
 // The school editor in headless Chromium (playwright-core): a school logs in, drags its pin on the
 // map and saves (the move waits for approval); an admin approves it in the moderation queue; a
-// fresh public visitor then finds the school at the new place on the map, marked surveyed.
+// fresh public visitor then finds the school at the new place on the map, marked surveyed.  The
+// editor speaks Vietnamese for the server's messages (reasons, errors) and shows times in the
+// reader's time zone; the accounts table keeps words whole; a cut activation link says so.
 // Server: a `vetmap serve` over a fresh database (tests/api/lib/server.mjs), accounts made with
 // `vetmap user add --password-stdin`.  Screenshots go to test-output/browser/.
 import { test, before, after } from 'node:test';
@@ -35,8 +37,8 @@ after(async () => {
 });
 
 /** A page on the map with no internet (basemap requests aborted) and page errors recorded. */
-async function openPage(hash = '') {
-  const { context, page, rec } = await openContext(browser, server.base);
+async function openPage(hash = '', options = {}) {
+  const { context, page, rec } = await openContext(browser, server.base, options);
   const errors = rec.pageErrors;
   await page.goto(`${server.base}/${hash}`);
   await page.waitForSelector('html[data-map-ready="true"]', { timeout: 20000 });
@@ -61,8 +63,8 @@ async function rendered(page) {
 }
 
 test('a school drags its pin, an admin approves, the public map shows the surveyed location', async () => {
-  // --- the school
-  const school = await openPage();
+  // --- the school (in Vietnam's time zone, to see times in local time)
+  const school = await openPage('', { timezoneId: 'Asia/Ho_Chi_Minh' });
   await logIn(school.page, SCHOOL);
   await school.page.waitForSelector(`#editor-form[data-code="${code}"][data-state="ready"]`);
   await rendered(school.page);
@@ -89,6 +91,19 @@ test('a school drags its pin, an admin approves, the public map shows the survey
   const pendingRow = await school.page.textContent('#editor-pending[data-state="pending"] tr[data-field="location"] td.after');
   assert.match(pendingRow, new RegExp(moved[0].toFixed(6)));
   await school.page.screenshot({ path: path.join(OUT, 'editor-school-pending.png') });
+  // Why it waits, in Vietnamese (the server's English stays in the API's description).
+  const reasons = await school.page.textContent('#editor-pending .editor-reasons');
+  assert.match(reasons, /Điểm dời \d+ m \(quá 200 m\)|Thay đổi vị trí phải chờ Sở duyệt/, reasons);
+  assert.doesNotMatch(reasons, /wait|approval|changes/i, reasons);
+  // The time the request was sent, in local time (UTC+7), Vietnamese style, not raw ISO/UTC.
+  const sent = await school.page.$eval('#editor-pending time', (el) => ({ iso: el.getAttribute('datetime'), text: el.textContent }));
+  assert.match(sent.iso, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  const utc = new Date(sent.iso);
+  const local = new Date(utc.getTime() + 7 * 3600e3);   // Asia/Ho_Chi_Minh has no DST
+  const two = (n) => String(n).padStart(2, '0');
+  assert.ok(sent.text.includes(`${two(local.getUTCHours())}:${two(local.getUTCMinutes())}`), `local time in "${sent.text}" (${sent.iso})`);
+  assert.ok(sent.text.includes(`${two(local.getUTCDate())}/${two(local.getUTCMonth() + 1)}/${local.getUTCFullYear()}`), sent.text);
+  assert.doesNotMatch(sent.text, /T\d\d:|Z$/);
   // Not public yet.
   const still = await (await fetch(`${server.base}/api/collections/institutions/items/${code}`)).json();
   assert.ok(Math.abs(still.geometry.coordinates[0] - before[0]) < 1e-6, 'the public location waits for approval');
@@ -142,5 +157,55 @@ test('a school drags its pin, an admin approves, the public map shows the survey
   for (const p of [school, admin, pub]) {
     assert.deepEqual(p.errors, [], 'no page errors');
     await p.context.close();
+  }
+});
+
+test('a rejected value is explained in Vietnamese', async () => {
+  const { context, page, errors } = await openPage();
+  await logIn(page, SCHOOL);
+  await page.waitForSelector(`#editor-form[data-code="${code}"][data-state="ready"]`);
+  await page.fill('#editor-form input[name=website]', 'ftp://truong.example.vn');
+  await page.click('#editor-save');
+  await page.waitForSelector('#editor-form[data-state="error"]');
+  const msg = await page.textContent('#editor-message');
+  assert.match(msg, /Trang web phải bắt đầu bằng http:\/\/ hoặc https:\/\//, msg);
+  assert.doesNotMatch(msg, /must start/, msg);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the accounts table keeps words whole', async () => {
+  const { context, page, errors } = await openPage();
+  await logIn(page, ADMIN);
+  await page.click('.editor-tab[data-tab="accounts"]');
+  await page.waitForSelector('#editor-accounts tbody tr');
+  await page.screenshot({ path: path.join(OUT, 'editor-accounts.png') });
+  // Each role and institution code sits on one line: a word broken inside ("admi|n") has two line boxes.
+  // Columns: e-mail, role, institution, state, last login, actions.
+  const broken = await page.$$eval('#editor-accounts td:nth-child(2), #editor-accounts td:nth-child(3), #editor-accounts th', (cells) => cells
+    .filter((td) => td.textContent.trim() && !td.textContent.trim().includes(' '))
+    .map((td) => {
+      const r = document.createRange();
+      r.selectNodeContents(td);
+      return { text: td.textContent, lines: new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size };
+    })
+    .filter((c) => c.lines > 1));
+  assert.deepEqual(broken, [], 'no word of the table is split over lines');
+  const roles = await page.$$eval('#editor-accounts td:nth-child(2)', (tds) => tds.map((td) => td.textContent));
+  assert.ok(roles.includes('admin') && roles.includes('school'), roles.join(','));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a cut or invalid activation link says so instead of showing nothing', async () => {
+  for (const hash of ['#activate=abc', '#activate=', `#activate=${'x'.repeat(42)}!`]) {
+    const { context, page, errors } = await openPage(hash);
+    await page.waitForSelector('#editor-panel:not([hidden]) #editor-activate-invalid');
+    const msg = await page.textContent('#editor-message');
+    assert.match(msg, /Đường dẫn kích hoạt không đầy đủ hoặc không hợp lệ/, `${hash}: ${msg}`);
+    assert.equal(await page.$('#editor-activate'), null, 'no password form without a token');
+    assert.equal(await page.evaluate(() => location.hash), '', 'the link leaves the address bar');
+    assert.deepEqual(errors, []);
+    await context.close();
   }
 });

@@ -7,6 +7,7 @@
 #include "auth.h"
 #include "config.h"
 #include "edits.h"
+#include "message.h"
 #include "store.h"
 #include "unit.h"
 
@@ -327,6 +328,140 @@ static void test_edits(sqlite3 *db) {
     free(original);
 }
 
+/* The codes of institution `code` as "commune|district|province|layout". */
+static void codes_of(sqlite3 *db, const char *code, char *out, size_t n) {
+    sqlite3_stmt *st = NULL;
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(commune_code, '-') || '|' || coalesce(district_code, '-') || '|' ||"
+                               " coalesce(province_code, '-') || '|' || coalesce(admin_layout, '-')"
+                               " FROM institution WHERE code = ?1", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+}
+
+/* A published location takes the admin units that contain it; a move out of
+ * the district is flagged when the commune is unknown; a point in no unit
+ * has no codes and a warning; a revert restores the units; the ingest can
+ * keep the edit's units.  Layout L: province P = D1 + D2, communes C1 in D1
+ * and C2 in D2 (C2's polygon also covers a strip of D1, as files from two
+ * sources do near a border: there C2's own district, D2, must win). */
+static void test_places(sqlite3 *db) {
+    CHECK_INT(exec(db,
+                   "INSERT INTO layout(name, is_default, description) VALUES ('L', 1, 'test');"
+                   "INSERT INTO admin_unit(layout, code, level, level_name, name, parent_code, geom) VALUES"
+                   " ('L', 'P', 1, 'province', 'Tỉnh P', NULL,"
+                   "  GeomFromText('MULTIPOLYGON(((106 21, 106.4 21, 106.4 21.4, 106 21.4, 106 21)))', 4326)),"
+                   " ('L', 'D1', 2, 'district', 'Huyện Một', 'P',"
+                   "  GeomFromText('MULTIPOLYGON(((106 21, 106.2 21, 106.2 21.4, 106 21.4, 106 21)))', 4326)),"
+                   " ('L', 'D2', 2, 'district', 'Huyện Hai', 'P',"
+                   "  GeomFromText('MULTIPOLYGON(((106.2 21, 106.4 21, 106.4 21.4, 106.2 21.4, 106.2 21)))', 4326)),"
+                   " ('L', 'C1', 3, 'commune', 'Xã Một', 'D1',"
+                   "  GeomFromText('MULTIPOLYGON(((106 21, 106.19 21, 106.19 21.2, 106 21.2, 106 21)))', 4326)),"
+                   " ('L', 'C2', 3, 'commune', 'Xã Hai', 'D2',"
+                   "  GeomFromText('MULTIPOLYGON(((106.19 21, 106.4 21, 106.4 21.2, 106.19 21.2, 106.19 21)))', 4326));"
+                   "INSERT INTO institution(code, name, kind, ownership, district_code, province_code, admin_layout,"
+                   " location_precision, lon, lat, version, updated_at, geom) VALUES"
+                   " ('T-3', 'Trường D', 'college', 'public', 'D1', 'P', 'L', 'district_centroid', 106.1, 21.1, 1,"
+                   "  '2026-01-01T00:00:00Z', MakePoint(106.1, 21.1, 4326))"),
+              SQLITE_OK);
+    Config cfg;
+    config_defaults(&cfg);
+    EditRules rules = {"phone,location", 200, &cfg};
+    EditActor school = {0, "t3@example.org", 0, "T-3"}, admin = {1, "admin@example.org", 1, NULL};
+    EditOutcome o;
+    EditError e;
+    char codes[128];
+    long long v0;
+    free(snapshot(db, "T-3", &v0));
+
+    /* Commune unknown: a long move into D2 is flagged against the district. */
+    edit_outcome_init(&o);
+    const char *far = "{\"geometry\":{\"type\":\"Point\",\"coordinates\":[106.3,21.1]}}";
+    CHECK_INT(edits_submit(db, &school, &rules, "T-3", "*", far, strlen(far), &o, &e), 0);
+    CHECK(o.change_id > 0);
+    CHECK(o.warnings.data && strstr(o.warnings.data, "\"code\":\"outside_own_unit\"") &&
+          strstr(o.warnings.data, "\"params\":{\"level\":\"district\",\"unit\":\"D1\"}"));
+    long long change = o.change_id;
+    edit_outcome_free(&o);
+    Buf c = BUF_INIT;
+    CHECK_INT(edits_change_json(db, change, &c, NULL), 1);
+    CHECK(c.data && strstr(c.data, "outside the institution's district (D1)"));
+    CHECK(c.data && strstr(c.data, "\"place\":{\"commune_code\":\"C2\",\"district_code\":\"D2\""));
+    buf_free(&c);
+    codes_of(db, "T-3", codes, sizeof codes);
+    CHECK_STR(codes, "-|D1|P|L");   /* nothing published yet */
+
+    /* Approved: the codes of where it is now, and the parent district on a shared edge. */
+    edit_outcome_init(&o);
+    CHECK_INT(edits_decide(db, &admin, &rules, change, 1, NULL, &o, &e), 0);
+    CHECK_STR(o.warnings.data, "[]");
+    edit_outcome_free(&o);
+    codes_of(db, "T-3", codes, sizeof codes);
+    CHECK_STR(codes, "C2|D2|P|L");
+    long long v1;
+    free(snapshot(db, "T-3", &v1));
+    edit_outcome_init(&o);
+    const char *edge = "{\"geometry\":{\"type\":\"Point\",\"coordinates\":[106.195,21.1]}}";
+    CHECK_INT(edits_submit(db, &admin, &rules, "T-3", "*", edge, strlen(edge), &o, &e), 0);
+    edit_outcome_free(&o);
+    codes_of(db, "T-3", codes, sizeof codes);
+    CHECK_STR(codes, "C2|D2|P|L");   /* in D1's polygon, not D2's, but C2's district is D2 */
+
+    /* The ingest keeps the edit's units (when they are of the layout it writes). */
+    char *cc = strdup("C1"), *dd = strdup("D1"), *pp = NULL;
+    CHECK_INT(edits_reconcile_place(db, "T-3", "OTHER", &cc, &dd, &pp), 0);
+    CHECK_STR(cc, "C1");
+    CHECK_INT(edits_reconcile_place(db, "T-3", "L", &cc, &dd, &pp), 1);
+    CHECK_STR(cc, "C2");
+    CHECK_STR(dd, "D2");
+    CHECK(pp && !strcmp(pp, "P"));
+    free(cc);
+    free(dd);
+    free(pp);
+
+    /* In no unit: codes null, a warning; the search row follows the place. */
+    edit_outcome_init(&o);
+    const char *away = "{\"geometry\":{\"type\":\"Point\",\"coordinates\":[106.6,21.1]}}";
+    CHECK_INT(edits_submit(db, &admin, &rules, "T-3", "*", away, strlen(away), &o, &e), 0);
+    CHECK(o.warnings.data && strstr(o.warnings.data, "\"code\":\"location_in_no_unit\""));
+    edit_outcome_free(&o);
+    codes_of(db, "T-3", codes, sizeof codes);
+    CHECK_STR(codes, "-|-|-|L");
+
+    /* A revert restores the units of its version. */
+    edit_outcome_init(&o);
+    CHECK_INT(edits_revert(db, &admin, &rules, "T-3", v1, NULL, NULL, &o, &e), 0);
+    edit_outcome_free(&o);
+    codes_of(db, "T-3", codes, sizeof codes);
+    CHECK_STR(codes, "C2|D2|P|L");
+    edit_outcome_init(&o);
+    CHECK_INT(edits_revert(db, &admin, &rules, "T-3", v0, NULL, NULL, &o, &e), 0);
+    edit_outcome_free(&o);
+    codes_of(db, "T-3", codes, sizeof codes);
+    CHECK_STR(codes, "-|D1|P|L");   /* exactly as before the edits: commune still unknown */
+}
+
+/* Messages: a stable code, the English sentence with its values, JSON. */
+static void test_messages(void) {
+    char text[200];
+    msg_describe(MSG_WAIT_FAR_MOVE, MSG_PARAMS(MSG_N("distance_m", 350), MSG_N("max_m", 200)), text, sizeof text);
+    CHECK_STR(text, "the point moves 350 m (more than 200 m)");
+    msg_describe(MSG_WEBSITE_SCHEME, NULL, text, sizeof text);
+    CHECK_STR(text, "website must start with http:// or https://");
+    Buf b = BUF_INIT;
+    msg_write(&b, MSG_FIELD_TOO_LONG, MSG_PARAMS(MSG_S("field", "a\"b"), MSG_N("max_bytes", 500)));
+    CHECK_STR(b.data, "{\"code\":\"field_too_long\",\"description\":\"a\\\"b is longer than 500 bytes\","
+                      "\"params\":{\"field\":\"a\\\"b\",\"max_bytes\":500}}");
+    buf_free(&b);
+    Buf list = BUF_INIT;
+    msg_list_close(&list);
+    CHECK_STR(list.data, "[]");
+    buf_free(&list);
+    for (int id = 0; id < MSG_COUNT; id++) CHECK(strcmp(msg_code((MsgId)id), "unknown") != 0);
+}
+
 static void test_database(void) {
     char path[] = "/tmp/vetmap-test-edits-XXXXXX";
     int fd = mkstemp(path);
@@ -356,6 +491,7 @@ static void test_database(void) {
               SQLITE_OK);
     test_accounts_and_login(db);
     test_edits(db);
+    test_places(db);
     store_close(db);
     for (const char *ext = ""; ext; ext = !*ext ? "-wal" : !strcmp(ext, "-wal") ? "-shm" : NULL) {
         char f[64];
@@ -369,6 +505,7 @@ int main(void) {
     test_merge_patch();
     test_etag();
     test_email_password();
+    test_messages();
     test_database();
     return unit_summary();
 }
