@@ -1,5 +1,6 @@
 /* edits.c — merge patches, moderation, audit, revert, re-ingest checks (edits.h). */
 #include "edits.h"
+#include "admin_locate.h"
 #include "auth.h"
 #include "feature.h"
 #include "geojson.h"
@@ -697,77 +698,26 @@ static int in_own_unit(sqlite3 *db, const InstMeta *m, const cJSON *geometry, co
     return r < 0 ? -1 : r > 0;
 }
 
-/* Level (0 commune, 1 district, 2 province) and parent of unit `code` of
- * `layout` into *level and parent (size 64); 1 found, 0 not, -1 error. */
-static int unit_level(sqlite3 *db, const char *layout, const char *code, int *level, char *parent) {
-    sqlite3_stmt *st = store_prepare_cached(
-        db, "SELECT CASE level_name WHEN 'commune' THEN 0 WHEN 'district' THEN 1 WHEN 'province' THEN 2 END,"
-            " coalesce(parent_code, '') FROM admin_unit WHERE layout = ?1 AND code = ?2");
-    if (!st) return -1;
-    sqlite3_bind_text(st, 1, layout, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, code, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st), found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
-    if (found) {
-        *level = sqlite3_column_int(st, 0);
-        snprintf(parent, 64, "%s", (const char *)sqlite3_column_text(st, 1));
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : -1;
-}
-
 /* Set snap's "place" to the admin units of the default layout that contain
- * its point: per level, the unit (lowest code first) whose polygon holds
- * the point, candidates from the R*Tree; then, as the ingest does, the
- * parents of the unit found below replace the polygons' answer, so a point
- * near a border where the district file and the commune file disagree gets
- * its commune's own district and province.  *units gets how many
- * levels have a unit (0: the point is in no unit), or -1 when snap has no
- * point or the database no admin layout (nothing to tell: its place is
- * left as it is).  Returns 0, or -1 on a database or memory error. */
+ * its point (admin_locate_point).  *units gets how many levels have a unit
+ * (0: the point is in no unit), or -1 when snap has no point or the
+ * database no admin layout (nothing to tell: its place is left as it is).
+ * Returns 0, or -1 on a database or memory error. */
 static int place_locate(sqlite3 *db, cJSON *snap, int *units) {
     *units = -1;
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(field_get(snap, F_LOCATION), "coordinates");
     char layout[64];
     if (cJSON_GetArraySize(c) != 2 || !store_default_layout(db, layout, sizeof layout)) return 0;
-    char found[3][64] = {"", "", ""}, parent[3][64] = {"", "", ""};   /* commune, district, province */
-    sqlite3_stmt *st = store_prepare_cached(
-        db, "SELECT CASE a.level_name WHEN 'commune' THEN 0 WHEN 'district' THEN 1 ELSE 2 END,"
-            " a.code, a.parent_code FROM idx_admin_unit_geom r CROSS JOIN admin_unit a ON a.id = r.pkid"
-            " WHERE r.xmin <= ?2 AND r.xmax >= ?2 AND r.ymin <= ?3 AND r.ymax >= ?3"
-            " AND a.layout = ?1 AND a.level_name IN ('commune', 'district', 'province')"
-            " AND ST_Intersects(a.geom, MakePoint(?2, ?3, 4326)) = 1 ORDER BY a.code");
-    if (!st) return -1;
-    sqlite3_bind_text(st, 1, layout, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(st, 2, cJSON_GetArrayItem(c, 0)->valuedouble);
-    sqlite3_bind_double(st, 3, cJSON_GetArrayItem(c, 1)->valuedouble);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int l = sqlite3_column_int(st, 0);
-        const char *code = (const char *)sqlite3_column_text(st, 1), *par = (const char *)sqlite3_column_text(st, 2);
-        if (!code || l < 0 || l > 2 || found[l][0]) continue;
-        snprintf(found[l], sizeof found[l], "%s", code);
-        snprintf(parent[l], sizeof parent[l], "%s", par ? par : "");
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return -1;
-    for (int l = 0; l < 2; l++) {
-        int up;
-        char grand[64];
-        if (!found[l][0] || !parent[l][0]) continue;
-        int r = unit_level(db, layout, parent[l], &up, grand);
-        if (r < 0) return -1;
-        if (r == 1 && up > l) {
-            snprintf(found[up], sizeof found[up], "%s", parent[l]);
-            snprintf(parent[up], sizeof parent[up], "%s", grand);
-        }
-    }
+    AdminPlace found;
+    int n = admin_locate_point(db, layout, cJSON_GetArrayItem(c, 0)->valuedouble,
+                               cJSON_GetArrayItem(c, 1)->valuedouble, &found);
+    if (n < 0) return -1;
     cJSON *place = cJSON_CreateObject();
-    *units = 0;
-    for (int l = 0; l < 3; l++) {
-        cJSON_AddItemToObject(place, place_keys[l], found[l][0] ? cJSON_CreateString(found[l]) : cJSON_CreateNull());
-        *units += found[l][0] != 0;
-    }
+    for (int l = 0; l < 3; l++)
+        cJSON_AddItemToObject(place, place_keys[l],
+                              found.code[l][0] ? cJSON_CreateString(found.code[l]) : cJSON_CreateNull());
     cJSON_AddItemToObject(place, place_keys[3], cJSON_CreateString(layout));
+    *units = n;
     return set_item(snap, "place", place);
 }
 
@@ -1639,6 +1589,19 @@ int edits_reconcile_text(sqlite3 *db, const char *code, const char *field, char 
     return rc;
 }
 
+/* The stored location_precision of institution `code` (malloc'd; "surveyed"
+ * when it has none), or NULL on a database or memory error. */
+static char *stored_precision(sqlite3 *db, const char *code) {
+    sqlite3_stmt *st = store_prepare_cached(db, "SELECT location_precision FROM institution WHERE code = ?1");
+    if (!st) return NULL;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    const unsigned char *v = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    char *out = rc == SQLITE_ROW || rc == SQLITE_DONE ? strdup(v ? (const char *)v : "surveyed") : NULL;
+    sqlite3_reset(st);
+    return out;
+}
+
 int edits_reconcile_location(sqlite3 *db, const char *code, int *has_point, double *lon, double *lat,
                              char **precision, EditsPrefer prefer, char **note) {
     *note = NULL;
@@ -1661,15 +1624,17 @@ int edits_reconcile_location(sqlite3 *db, const char *code, int *has_point, doub
         if (prefer == EDITS_PREFER_FILE) {
             if (drop_marker(db, code, "location") != 0) rc = -1;
         } else {
-            char *surveyed = strdup("surveyed");
-            if (!surveyed) {
+            /* the kept point keeps the precision it was published with (a
+             * revert to an approximate point is not "surveyed") */
+            char *kept = stored_precision(db, code);
+            if (!kept) {
                 rc = -1;
             } else {
                 *has_point = ehas;
                 *lon = elon;
                 *lat = elat;
                 free(*precision);
-                *precision = surveyed;
+                *precision = kept;
             }
         }
     }

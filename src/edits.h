@@ -170,7 +170,9 @@ int edits_reconcile_text(sqlite3 *db, const char *code, const char *field, char 
                          char **note);
 
 /* The location: *has_point, *lon, *lat (degrees) and *precision
- * (malloc'd, may be replaced) as the file gives them. */
+ * (malloc'd, may be replaced) as the file gives them.  A kept edit's point
+ * comes with the precision stored with it (surveyed for a moved point, the
+ * restored one after a revert). */
 int edits_reconcile_location(sqlite3 *db, const char *code, int *has_point, double *lon, double *lat,
                              char **precision, EditsPrefer prefer, char **note);
 

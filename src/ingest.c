@@ -8,7 +8,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-static double pt_cpu(void){struct timespec t;clock_gettime(CLOCK_PROCESS_CPUTIME_ID,&t);return t.tv_sec+t.tv_nsec/1e9;} /*PERFTRACE*/
 
 static double now_s(void) {
     struct timespec ts;
@@ -72,6 +71,7 @@ static int read_source(RecordContext *ctx, const char *path, Records *rs, long l
         if (b.col[FLD_CODE] < 0 && !ctx->mapping->defaults[FLD_CODE])
             ing_note(r, "%s: no code column found (columns: code, ma, id, ...); every row will be rejected", path);
         ctx->binding = &b;
+        ctx->keep = binding_kept(ctx->mapping, ctx->opt->collection, &b, src.geom_layer);
         ctx->header = ing_report_header(r, src.names, src.ncols);
         SrcRow row;
         int got;
@@ -207,7 +207,6 @@ int ingest_run(const IngestOptions *opt, IngestReport *r) {
     }
     ctx.admin = &ix;
 
-    if(getenv("VETMAP_TRACE")) fprintf(stderr,"  setup %.3f/%.3f\n", pt_cpu(), now_s()-t0); /*PERFTRACE*/
     long long done = 0;
     for (int i = 0; i < opt->source_count && status == 0; i++)
         if (read_source(&ctx, opt->sources[i], &rs, &done, &err) != 0) status = 1;
@@ -215,7 +214,6 @@ int ingest_run(const IngestOptions *opt, IngestReport *r) {
     if (ctx.areas_computed)
         ing_note(r, "area_km2 of %ld unit(s) computed: geodesic area on the WGS84 ellipsoid "
                     "(Karney's algorithm, PROJ geod_polygonarea)", ctx.areas_computed);
-    if(getenv("VETMAP_TRACE")) fprintf(stderr,"  read %.3f/%.3f\n", pt_cpu(), now_s()-t0); /*PERFTRACE*/
     reject_duplicates(&ctx, &rs);
     if (opt->progress) opt->progress(opt->progress_ctx, done, done);
     if (opt->strict && r->rejected) {
@@ -238,7 +236,8 @@ int ingest_run(const IngestOptions *opt, IngestReport *r) {
         /* accounts/editing: approved school edits are never silently overwritten,
          * and what the ingest changes in edited institutions is audited */
         EditsIngestAudit *audit = NULL;
-        wrc = ingest_reconcile_edits(db, rs.v, rs.n, ix.n ? ix.layout : NULL, opt->prefer_file, r, &audit, &err);
+        wrc = fill_kept(db, rs.v, rs.n, &ix, r, &err);
+        if (wrc == 0) wrc = ingest_reconcile_edits(db, rs.v, rs.n, ix.n ? ix.layout : NULL, opt->prefer_file, r, &audit, &err);
         if (wrc == 0) wrc = write_institutions(db, rs.v, rs.n, &ix, &wc, &err);
         int arc = ingest_audit_edits(db, audit, wrc == 0, &err); /* ok = 0: only frees */
         if (wrc == 0) wrc = arc;
@@ -257,7 +256,6 @@ int ingest_run(const IngestOptions *opt, IngestReport *r) {
     }
     if (!opt->dry_run) {
         r->data_version_after = store_data_version(db);
-        if(getenv("VETMAP_TRACE")) fprintf(stderr,"  written %.3f/%.3f\n", pt_cpu(), now_s()-t0); /*PERFTRACE*/
         if (store_exec(db, nested ? "RELEASE ingest" : "COMMIT", &err) != SQLITE_OK) {
             r->data_version_after = r->data_version_before;
             status = 1;
@@ -274,10 +272,8 @@ rollback:
 out:
     if (fk) sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
     admin_index_free(&ix);
-    if(getenv("VETMAP_TRACE")) fprintf(stderr,"  committed %.3f/%.3f\n", pt_cpu(), now_s()-t0); /*PERFTRACE*/
     records_free(&rs);
     if (!opt->db) store_close(db);
-    if(getenv("VETMAP_TRACE")) fprintf(stderr,"  closed %.3f/%.3f\n", pt_cpu(), now_s()-t0); /*PERFTRACE*/
     mapping_free(&m);
     r->seconds = now_s() - t0;
     return finish(r, status, err);

@@ -27,7 +27,17 @@
  * seat_lon/seat_lat) are x/y in the source CRS (easting/northing when it is
  * projected).  Unmapped institution columns go to institution.extra as a
  * JSON object.  Value maps are matched exactly, then after folding
- * (text_fold), then against built-in synonyms (cao_dang, trung_cap, ...). */
+ * (text_fold), then against built-in synonyms (cao_dang, trung_cap, ...).
+ *
+ * Upserts of existing institutions change only the fields the source
+ * provides (a mapped or recognised column, or a mapping default): a field
+ * whose column is absent keeps its stored value (extra too, when every
+ * column is mapped or ignored), a present but empty cell empties it.  The
+ * place (point, location_precision, commune/district/province codes) is
+ * kept when the source has neither coordinates (x/y columns or a geometry)
+ * nor commune/district columns.  New rows get the defaults.  A row with
+ * coordinates gets the codes of the units of the layout containing its
+ * point for the levels it does not name (named units stay, CASES C3). */
 #ifndef VETMAP_INGEST_H
 #define VETMAP_INGEST_H
 

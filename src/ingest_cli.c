@@ -4,6 +4,7 @@
 #include "config.h"
 #include "ingest.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,11 @@ static void usage(FILE *out) {
           "row is validated; rows are upserted by code in ONE transaction, so a failed\n"
           "ingest leaves the database as it was, and re-running the same file changes\n"
           "nothing (\"0 inserted, 0 updated, N unchanged\"). Rows not in the file are kept.\n"
+          "An existing institution changes only in the fields the file provides (a\n"
+          "mapped or recognised column, or a mapping default): a field whose column is\n"
+          "absent keeps its stored value, an empty cell empties it. Its location\n"
+          "(point, precision, commune/district/province) is kept when the file has\n"
+          "neither coordinates nor commune/district columns.\n"
           "\n"
           "options:\n"
           "  --db FILE               database (created with its schema when missing)\n"
@@ -54,7 +60,10 @@ static void usage(FILE *out) {
           "lat/lon pair in each other's columns is swapped (with a warning) when only the\n"
           "swapped pair lies in the region. A row without coordinates is placed at its\n"
           "commune's (else district's) point on surface, else kept without geometry\n"
-          "(location_precision unknown). Rows with a code used twice are all rejected.\n"
+          "(location_precision unknown). A row with coordinates gets the commune,\n"
+          "district and province that contain its point, for the levels it does not\n"
+          "name (a named unit stays, with a warning when the point is outside it).\n"
+          "Rows with a code used twice are all rejected.\n"
           "\n"
           "Exit status: 0 done (even with rejected rows, unless --strict), 1 failed\n"
           "(nothing written), 2 bad usage.\n",
@@ -90,6 +99,20 @@ static int write_file(const char *path, const char *data, size_t n) {
     if (!f) return -1;
     size_t w = fwrite(data, 1, n, f);
     return (fclose(f) == 0 && w == n) ? 0 : -1;
+}
+
+/* 0 when path can be written (an existing writable file, or a new file in
+ * a writable directory), else -1 with errno: checked before the ingest, so
+ * an unwritable report fails with nothing written. */
+static int writable(const char *path) {
+    if (access(path, F_OK) == 0) return access(path, W_OK);
+    const char *slash = strrchr(path, '/');
+    if (!slash) return access(".", W_OK);
+    if (slash == path) return access("/", W_OK);
+    char *dir = strndup(path, (size_t)(slash - path));
+    int rc = dir ? access(dir, W_OK | X_OK) : -1;
+    free(dir);
+    return rc;
 }
 
 /* Value of option argv[*i] ("--opt VALUE" or "--opt=VALUE"), or NULL when
@@ -180,6 +203,18 @@ int cmd_ingest(int argc, char **argv) {
         o.want_total = 1;
     }
 
+    if (report_path) {
+        char *rp = rejects_path(report_path);
+        const char *bad = !rp ? NULL : writable(report_path) ? report_path : writable(rp) ? rp : NULL;
+        if (!rp || bad) {
+            fprintf(stderr, "vetmap ingest: cannot write %s: %s; nothing was written\n", bad ? bad : report_path,
+                    rp ? strerror(errno) : "out of memory");
+            free(rp);
+            free(sources);
+            return 1;
+        }
+        free(rp);
+    }
     IngestReport r;
     int status = ingest_run(&o, &r);
     Buf text = BUF_INIT;

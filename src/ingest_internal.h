@@ -119,6 +119,17 @@ typedef struct Binding {
 int mapping_bind(const Mapping *m, IngestCollection c, char **names, int n, Binding *b, char **err);
 void binding_free(Binding *b);
 
+/* What an upsert of an existing institution keeps from its stored row: a
+ * field whose column the layer lacks (and the mapping gives no default
+ * for), the extra object when every column is mapped or ignored, and the
+ * place (point, precision, admin codes) when the layer has neither
+ * coordinates (columns or geometry) nor commune/district columns.  A
+ * present but empty cell is not "absent": it empties the field. */
+#define KEEP_FIELD(f) (1ULL << (f))
+#define KEEP_EXTRA (1ULL << FLD_COUNT)
+#define KEEP_PLACE (1ULL << (FLD_COUNT + 1))
+unsigned long long binding_kept(const Mapping *m, IngestCollection c, const Binding *b, int geom_layer);
+
 /* ----------------------------------------------------------- ingest_crs.c */
 
 /* Parse a coordinate or number: optional sign, digits, one '.' or ','
@@ -221,6 +232,8 @@ typedef struct AdminIndex {
     StrMap by_key;              /* "level\x1fkey" -> index, -2 ambiguous */
     StrMap by_parent_key;       /* "level\x1fparent\x1fkey" -> index, -2 ambiguous */
     sqlite3_stmt *contains;     /* ST_Intersects(unit, point) */
+    double xmin, xmax, ymin, ymax; /* box of every unit of the layout */
+    int has_box;
 } AdminIndex;
 
 /* Load the units of `layout` (NULL = the default layout) from db.
@@ -237,6 +250,9 @@ long admin_find_name(const AdminIndex *ix, const char *level_name, const char *n
 /* 1 when (lon, lat) is inside (or on) the unit's polygon, 0 outside, -1
  * unknown (no geometry / error). */
 int admin_contains(AdminIndex *ix, sqlite3 *db, const char *code, double lon, double lat);
+/* 1 when (lon, lat) is inside the box of the layout's units (a point
+ * outside it is in no unit: no query needed). */
+int admin_in_box(const AdminIndex *ix, double lon, double lat);
 
 /* --------------------------------------------------------- ingest_record.c */
 
@@ -255,6 +271,7 @@ typedef struct Record {
     unsigned char *wkb;         /* admin: geometry (EPSG:4326) */
     size_t wkb_len;
     char *level_name;           /* admin */
+    unsigned long long keep;    /* institutions: KEEP_* of its layer (binding_kept) */
     int rejected;
 } Record;
 
@@ -268,6 +285,7 @@ typedef struct RecordContext {
     sqlite3 *db;
     IngestReport *report;
     int header;
+    unsigned long long keep;    /* binding_kept of the current layer */
     long areas_computed;        /* admin rows whose area_km2 was computed here */
 } RecordContext;
 
@@ -276,6 +294,8 @@ typedef struct RecordContext {
  * memory.  Takes ownership of row->values. */
 int record_from_row(RecordContext *ctx, SrcRow *row, Record *rec);
 void record_free(Record *rec);
+/* The "no_location" warning of a row kept without a place (ingest_util.c). */
+void ing_warn_no_location(IngestReport *r, const Record *rec);
 /* Reject a kept record afterwards (duplicate codes). */
 void record_reject(RecordContext *ctx, Record *rec, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -292,6 +312,14 @@ typedef struct WriteCounts {
  * Returns 0, or -1 with *err. */
 int write_institutions(sqlite3 *db, Record *recs, size_t n, const AdminIndex *ix, WriteCounts *wc,
                        char **err);
+/* Give the records of existing institutions the stored values of what
+ * their layer does not provide (Record.keep), before the edits are
+ * compared and the rows upserted; a kept place stored in another layout
+ * than ix's is placed again from its point.  A new row whose layer has no
+ * place gets the "no_location" warning here (ingest_record.c leaves it to
+ * this point, where new and existing rows are known).  Returns 0, or -1
+ * with *err. */
+int fill_kept(sqlite3 *db, Record *recs, size_t n, const AdminIndex *ix, IngestReport *r, char **err);
 /* Ensure the layout row exists (and is default when asked or first). */
 int write_layout(sqlite3 *db, const char *layout, const char *description, int make_default,
                  WriteCounts *wc, char **err);

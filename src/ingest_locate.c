@@ -76,8 +76,31 @@ int admin_index_load(AdminIndex *ix, sqlite3 *db, const char *layout, char **err
         free(nk);
     }
     sqlite3_finalize(st);
-    if (rc != 0) *err = ing_printf("out of memory reading admin units");
-    return rc;
+    if (rc != 0) {
+        *err = ing_printf("out of memory reading admin units");
+        return rc;
+    }
+    /* The layout's box, so that most points far from it (a national file
+     * against one province) never reach the R*Tree (admin_in_box). */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT min(MbrMinX(geom)), max(MbrMaxX(geom)), min(MbrMinY(geom)), max(MbrMaxY(geom)) "
+                           "FROM admin_unit WHERE layout = ?1 AND geom IS NOT NULL",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, layout, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            ix->xmin = sqlite3_column_double(st, 0);
+            ix->xmax = sqlite3_column_double(st, 1);
+            ix->ymin = sqlite3_column_double(st, 2);
+            ix->ymax = sqlite3_column_double(st, 3);
+            ix->has_box = 1;
+        }
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+int admin_in_box(const AdminIndex *ix, double lon, double lat) {
+    return ix->has_box && lon >= ix->xmin && lon <= ix->xmax && lat >= ix->ymin && lat <= ix->ymax;
 }
 
 void admin_index_free(AdminIndex *ix) {

@@ -412,6 +412,21 @@ int mapping_bind(const Mapping *m, IngestCollection c, char **names, int n, Bind
     return rc;
 }
 
+unsigned long long binding_kept(const Mapping *m, IngestCollection c, const Binding *b, int geom_layer) {
+    if (c != INGEST_INSTITUTIONS) return 0;
+    unsigned long long keep = 0;
+    for (int f = 0; f < FLD_COUNT; f++)
+        if (field_in_collection((Field)f, c) && b->col[f] < 0 && !m->defaults[f]) keep |= KEEP_FIELD(f);
+    int extra = 0;
+    for (int i = 0; i < b->ncols; i++) extra |= !b->used[i];
+    if (!extra) keep |= KEEP_EXTRA;
+    static const Field place[] = {FLD_X, FLD_Y, FLD_COMMUNE, FLD_COMMUNE_CODE, FLD_DISTRICT, FLD_DISTRICT_CODE};
+    int located = geom_layer;
+    for (size_t k = 0; k < sizeof place / sizeof place[0]; k++) located |= !(keep & KEEP_FIELD(place[k]));
+    if (!located) keep |= KEEP_PLACE;
+    return keep;
+}
+
 void binding_free(Binding *b) {
     free(b->used);
     memset(b, 0, sizeof *b);

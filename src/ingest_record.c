@@ -2,6 +2,7 @@
  * fields, value maps, coordinates (parse, transform, region, lat/lon swap),
  * admin placement, and for admin units their geometry (valid MULTIPOLYGON,
  * point on surface, geodesic area). */
+#include "admin_locate.h"
 #include "ingest_internal.h"
 #include "store.h"
 #include "text.h"
@@ -248,6 +249,26 @@ static long ancestor(const AdminIndex *ix, long i, const char *level_name) {
     return -1;
 }
 
+static void set_code(Record *rec, Field f, const char *code) {
+    free(rec->s[f]);
+    rec->s[f] = ing_strdup(code);
+}
+
+/* Codes of the units of the layout that contain the row's point: every
+ * level, or (district given) only a commune of that district. */
+static void place_from_point(RecordContext *ctx, Record *rec, const char *district) {
+    AdminPlace pl;
+    if (!admin_in_box(ctx->admin, rec->lon, rec->lat) ||
+        admin_locate_point(ctx->db, ctx->admin->layout, rec->lon, rec->lat, &pl) <= 0) return;
+    if (district) {
+        if (pl.code[0][0] && !strcmp(pl.code[1], district)) set_code(rec, FLD_COMMUNE_CODE, pl.code[0]);
+        return;
+    }
+    static const Field fields[3] = {FLD_COMMUNE_CODE, FLD_DISTRICT_CODE, FLD_PROVINCE_CODE};
+    for (int l = 0; l < 3; l++)
+        if (pl.code[l][0] && (l < 2 || !rec->s[FLD_PROVINCE_CODE])) set_code(rec, fields[l], pl.code[l]);
+}
+
 /* Commune/district/province codes from names and parents, then the point:
  * from the file (checked against its unit), else the commune's or the
  * district's point on surface, else none. */
@@ -272,10 +293,15 @@ static void locate(RecordContext *ctx, Record *rec) {
 
     if (rec->has_point) {
         long u = c >= 0 ? c : d;
-        if (u >= 0 && admin_contains(ix, ctx->db, ix->units[u].code, rec->lon, rec->lat) == 0)
+        int inside = u >= 0 ? admin_contains(ix, ctx->db, ix->units[u].code, rec->lon, rec->lat) : -1;
+        if (inside == 0)
             warn(ctx, rec, "outside_admin_unit",
                  "point (%.7f, %.7f) is outside its stated %s %s (%s): check the coordinates or the CRS", rec->lon,
                  rec->lat, ix->units[u].level_name, ix->units[u].name, ix->units[u].code);
+        /* The stated units stay (CASES C3); the point fills the levels the
+         * row does not state: all of them, or the commune of a stated
+         * district that holds the point. */
+        if (ix->n && (u < 0 || (c < 0 && inside == 1))) place_from_point(ctx, rec, d >= 0 ? ix->units[d].code : NULL);
         return;
     }
     free(rec->s[FLD_LOCATION_PRECISION]);
@@ -292,8 +318,7 @@ static void locate(RecordContext *ctx, Record *rec) {
         rec->s[FLD_LOCATION_PRECISION] = strdup("district_centroid");
     } else {
         rec->s[FLD_LOCATION_PRECISION] = strdup("unknown");
-        warn(ctx, rec, "no_location",
-             "no coordinates and no known commune or district: kept without a place on the map");
+        if (!(rec->keep & KEEP_PLACE)) ing_warn_no_location(ctx->report, rec); /* else fill_kept decides */
     }
 }
 
@@ -493,6 +518,7 @@ int record_from_row(RecordContext *ctx, SrcRow *row, Record *rec) {
     rec->header = ctx->header;
     rec->orig = row->values;
     rec->norig = row->ncols;
+    rec->keep = ctx->keep;
     row->values = NULL;
     return ctx->opt->collection == INGEST_ADMIN ? admin_record(ctx, row, rec) : institution_record(ctx, row, rec);
 }

@@ -306,7 +306,6 @@ static void *ahead_main(void *arg) {
 /* Start reading ahead in the current layer; on failure rows are simply
  * read on the caller's thread. */
 static void ahead_start(Source *s) {
-    if (getenv("VETMAP_NOAHEAD")) return; /*PERFTRACE*/
     ReadAhead *ra = calloc(1, sizeof *ra);
     if (!ra) return;
     ra->src = s;

@@ -175,3 +175,8 @@ void ing_note(IngestReport *r, const char *fmt, ...) {
     va_end(ap);
     if (s) r->notes[r->note_count++] = s;
 }
+
+void ing_warn_no_location(IngestReport *r, const Record *rec) {
+    ing_issue(r, INGEST_WARNING, "no_location", rec->source, rec->row, rec->s[FLD_CODE],
+              "no coordinates and no known commune or district: kept without a place on the map");
+}

@@ -2,6 +2,7 @@
  * transaction.  Each row is compared field by field with the stored one
  * (SQL `IS`, so NULLs compare equal): an unchanged row is not touched, so
  * re-running an ingest changes nothing (version and updated_at included). */
+#include "admin_locate.h"
 #include "ingest_internal.h"
 #include "rtree.h"
 #include "store.h"
@@ -12,10 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <stdlib.h> /*PERFTRACE*/
-static double pt_now(void){struct timespec t;clock_gettime(CLOCK_PROCESS_CPUTIME_ID,&t);return t.tv_sec+t.tv_nsec/1e9;} /*PERFTRACE*/
-static double pt_wall(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec/1e9;} /*PERFTRACE*/
-#define PT(name) do{ if(getenv("VETMAP_TRACE")){double _n=pt_now();fprintf(stderr,"  %s %.3f/%.3f\n",name,_n-pt_t,pt_wall()-pt_w);pt_t=_n;pt_w=pt_wall();} }while(0) /*PERFTRACE*/
 
 /* Text columns of institution written from a record, in bind order after
  * the code (?1).  FLD_COUNT marks the two that are not plain fields. */
@@ -426,7 +423,6 @@ int write_institutions(sqlite3 *db, Record *recs, size_t n, const AdminIndex *ix
     int checks_ignored = query_int64(db, "PRAGMA ignore_check_constraints") != 0;
     sqlite3_exec(db, "PRAGMA ignore_check_constraints = ON", NULL, NULL, NULL);
     TriggerSuspension susp;
-    double pt_t=pt_now(), pt_w=pt_wall(); /*PERFTRACE*/
     triggers_suspend(db, valid, existing, max_id, &susp);
     Upsert u = {0};
     sqlite3_stmt *batch = NULL;
@@ -475,9 +471,7 @@ int write_institutions(sqlite3 *db, Record *recs, size_t n, const AdminIndex *ix
         }
     }
     for (size_t k = 0; rc == 0 && k < nwaiting; k++) rc = run_rows(db, u.insert, recs, &waiting[k], 1, layout, ts, err);
-    PT("rows"); /*PERFTRACE*/
     if (triggers_resume(db, &susp, rc == 0, wc->inserted, err) != 0) rc = -1;
-    PT("rtree"); /*PERFTRACE*/
     if (!checks_ignored) sqlite3_exec(db, "PRAGMA ignore_check_constraints = OFF", NULL, NULL, NULL);
     if (have_known) strmap_free(&known);
     sqlite3_finalize(batch);
@@ -490,11 +484,91 @@ int write_institutions(sqlite3 *db, Record *recs, size_t n, const AdminIndex *ix
         if (rc == 0 && nadded && index_new_rows(db, recs, added, nadded, ix, max_id) != SQLITE_OK)
             rc = sql_fail(db, "indexing the new institutions for search", err);
     }
-    PT("search"); /*PERFTRACE*/
     if ((!updated || !added) && !*err) *err = ing_printf("out of memory");
     free(updated);
     free(added);
     upsert_free(&u);
+    return rc;
+}
+
+/* ------------------------------------------------------------- kept fields */
+
+/* 1 when record column inst_columns[i] is kept from the stored row. */
+static int column_kept(unsigned long long keep, int i) {
+    Field f = inst_columns[i].field;
+    if (f == COL_EXTRA) return (keep & KEEP_EXTRA) != 0;
+    if (f == FLD_COMMUNE_CODE || f == FLD_DISTRICT_CODE || f == FLD_PROVINCE_CODE || f == FLD_LOCATION_PRECISION)
+        return (keep & KEEP_PLACE) != 0;
+    return f != COL_ADMIN_LAYOUT && (keep & KEEP_FIELD(f));
+}
+
+static int set_stored(char **dst, sqlite3_stmt *st, int col) {
+    const unsigned char *v = sqlite3_column_text(st, col);
+    char *copy = v ? strdup((const char *)v) : NULL;
+    if (v && !copy) return -1;
+    free(*dst);
+    *dst = copy;
+    return 0;
+}
+
+/* A kept place whose codes are of another layout than the one written (or
+ * of none): the codes of the units of ix that contain its point. */
+static void replace_codes(sqlite3 *db, Record *rec, const AdminIndex *ix) {
+    static const Field fields[3] = {FLD_COMMUNE_CODE, FLD_DISTRICT_CODE, FLD_PROVINCE_CODE};
+    AdminPlace pl = {0};
+    if (ix->n && rec->has_point && admin_in_box(ix, rec->lon, rec->lat))
+        admin_locate_point(db, ix->layout, rec->lon, rec->lat, &pl);
+    for (int l = 0; l < 3; l++) {
+        free(rec->s[fields[l]]);
+        rec->s[fields[l]] = pl.code[l][0] ? strdup(pl.code[l]) : NULL;
+    }
+}
+
+int fill_kept(sqlite3 *db, Record *recs, size_t n, const AdminIndex *ix, IngestReport *r, char **err) {
+    *err = NULL;
+    size_t valid = 0;
+    for (size_t i = 0; i < n; i++) valid += !recs[i].rejected && recs[i].keep;
+    if (!valid) return 0;
+    StrMap known;
+    int have_known = load_codes(db, query_int64(db, "SELECT count(*) FROM institution"), valid, &known);
+    Buf b = BUF_INIT;
+    buf_puts(&b, "SELECT lon, lat");
+    for (int i = 0; i < INST_NCOLS; i++) buf_printf(&b, ", %s", inst_columns[i].column);
+    buf_puts(&b, " FROM institution WHERE code = ?1");
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(db, &b, &st, err);
+    buf_free(&b);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        Record *rec = &recs[i];
+        if (rec->rejected || !rec->keep) continue;
+        int found = 0;
+        if (!have_known || strmap_get(&known, rec->s[FLD_CODE])) {
+            bind_text(st, 1, rec->s[FLD_CODE]);
+            int step = sqlite3_step(st);
+            if (step != SQLITE_ROW && step != SQLITE_DONE) rc = sql_fail(db, "reading a stored institution", err);
+            found = step == SQLITE_ROW;
+        }
+        for (int c = 0; found && rc == 0 && c < INST_NCOLS; c++) {
+            if (!column_kept(rec->keep, c)) continue;
+            Field f = inst_columns[c].field;
+            if (set_stored(f == COL_EXTRA ? &rec->extra : &rec->s[f], st, c + 2) != 0)
+                rc = -1, *err = ing_printf("out of memory");
+        }
+        if (found && rc == 0 && (rec->keep & KEEP_PLACE)) {
+            rec->has_point = sqlite3_column_type(st, 0) != SQLITE_NULL && sqlite3_column_type(st, 1) != SQLITE_NULL;
+            rec->lon = sqlite3_column_double(st, 0);
+            rec->lat = sqlite3_column_double(st, 1);
+            int lc = 0;
+            while (inst_columns[lc].field != COL_ADMIN_LAYOUT) lc++;
+            const unsigned char *sl = sqlite3_column_text(st, 2 + lc);
+            const char *layout = ix->n ? ix->layout : NULL;
+            if (!(sl && layout && !strcmp((const char *)sl, layout))) replace_codes(db, rec, ix);
+        }
+        sqlite3_reset(st);
+        if (!found && rc == 0 && (rec->keep & KEEP_PLACE) && !rec->has_point) ing_warn_no_location(r, rec);
+    }
+    sqlite3_finalize(st);
+    if (have_known) strmap_free(&known);
     return rc;
 }
 

@@ -87,6 +87,16 @@ describe('command line', () => {
     }
   });
 
+  test('an unwritable --report fails with exit 1 before anything is written', () => {
+    const db = newDb(base);
+    const before = dataVersion(db);
+    const r = ingest(['--db', db, '--report', path.join(dir, 'no-such-dir', 'r.json'), path.join(FIX, 'i5_leading_zeros.csv')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /cannot write .*no-such-dir.*nothing was written/);
+    assert.equal(q(db, 'select count(*) as c from institution')[0].c, 16);
+    assert.equal(dataVersion(db), before);
+  });
+
   test('bad usage exits 2', () => {
     assert.equal(ingest([path.join(FIX, 'i1_bom.csv')]).status, 2); // no --db
     assert.equal(ingest(['--db', newDb()]).status, 2); // no source
@@ -398,6 +408,52 @@ describe('shipped data (geodata/ through scripts/build-data.sh)', () => {
     assert.deepEqual(q(db, "select name, version from institution where code = 'BG-010'"),
       [{ name: 'Trường Trung cấp Nghề số 1 Bắc Giang', version: 2 }]);
     assert.equal(q(db, 'select count(*) as c from institution where version = 1')[0].c, 15);
+  });
+});
+
+describe('partial files and coordinates', () => {
+  const BG002 = 'Trường Cao đẳng Kỹ thuật Công nghiệp (Cơ sở 2)';
+  const file = (name, text) => {
+    const f = path.join(dir, name);
+    writeFileSync(f, text);
+    return f;
+  };
+  const cols = 'code, name, kind, ownership, address, website, commune_code, district_code, province_code, admin_layout, location_precision, lon, lat, source';
+
+  test('a file without a column keeps that field of an existing row; an empty cell empties it', () => {
+    const db = newDb(base);
+    const start = q(db, `select ${cols} from institution where code = 'BG-002'`)[0];
+    assert.ok(start.website && start.address && start.commune_code && start.lon);
+    let r = ingest(['--db', db, file('cols.csv', `id,name\nBG-002,${BG002}\n`)]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /1 read, 0 inserted, 0 updated, 1 unchanged/);
+    assert.deepEqual(q(db, `select ${cols} from institution where code = 'BG-002'`)[0], start);
+    // A changed name updates only the name; a new row gets the defaults (and is reported without a place).
+    r = ingest(['--db', db, file('cols2.csv', `id,name\nBG-002,${BG002} mới\nNEW-1,Trường Mới\n`)]);
+    assert.match(r.stdout, /2 read, 1 inserted, 1 updated, 0 unchanged/);
+    assert.match(r.stdout, /NEW-1: no coordinates .*\[no_location\]/);
+    assert.doesNotMatch(r.stdout, /BG-002.*no_location/);
+    assert.deepEqual(q(db, `select ${cols} from institution where code = 'BG-002'`)[0], { ...start, name: `${BG002} mới` });
+    assert.deepEqual(q(db, "select kind, ownership, location_precision, lon from institution where code = 'NEW-1'"),
+      [{ kind: 'other', ownership: 'unknown', location_precision: 'unknown', lon: null }]);
+    // A present but empty cell means "empty".
+    r = ingest(['--db', db, file('cols3.csv', `id,name,website\nBG-002,${BG002},\n`)]);
+    assert.equal(r.status, 0, r.stderr);
+    const now = q(db, `select ${cols} from institution where code = 'BG-002'`)[0];
+    assert.deepEqual(now, { ...start, website: null });
+  });
+
+  test('a point without a stated unit gets the commune, district and province that contain it', () => {
+    const db = newDb(base);
+    const r = ingest(['--db', db, file('x1.csv',
+      'id,name,district,lon,lat\nX1,Trường X,,106.1946,21.2731\nX2,Trường Y,Thành phố Bắc Giang,106.1946,21.2731\nX3,Hà Nội,,105.85,21.03\n')]);
+    assert.equal(r.status, 0, r.stderr);
+    const got = q(db, "select code, commune_code, district_code, province_code, admin_layout from institution where code like 'X_' order by code");
+    assert.deepEqual(got, [
+      { code: 'X1', commune_code: '07213', district_code: '213', province_code: '24', admin_layout: '2019' },
+      { code: 'X2', commune_code: '07213', district_code: '213', province_code: '24', admin_layout: '2019' },
+      { code: 'X3', commune_code: null, district_code: null, province_code: null, admin_layout: '2019' },
+    ]);
   });
 });
 

@@ -4,7 +4,7 @@
 // (so the edit can still be restored with a revert).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, addUser, buildDb, ingest, login, removeDir, request, sqlite, startServer, tmpDir } from './lib/server.mjs';
 
@@ -103,4 +103,32 @@ test('re-ingest: conflicts reported, the edit kept by default, the file wins wit
   assert.equal(back.status, 200, back.text);
   now = await item();
   assert.equal(now.properties.phone, edited.phone);
+});
+
+test('re-ingest: a kept approximate point keeps its precision and units, not the file\'s "surveyed"', async () => {
+  // An institution placed at its district's point on surface; an edit moves it, a revert brings the
+  // approximate point back (an approved edit of the location), then a file gives surveyed coordinates.
+  const c = sqlite(db, `SELECT code FROM institution WHERE location_precision = 'district_centroid' AND code <> '${code}' ORDER BY code LIMIT 1;`).trim();
+  const get = async () => JSON.parse((await request(`${server.base}/api/collections/institutions/items/${c}`)).text);
+  const start = await get();
+  const [lon, lat] = start.geometry.coordinates;
+  const r = await call('PATCH', `/api/collections/institutions/items/${c}`,
+    { geometry: { type: 'Point', coordinates: [lon + 0.001, lat + 0.001] } },
+    { 'If-Match': `"inst-${c}-v${start.properties.version}"` });
+  assert.equal(r.status, 200, r.text);
+  const back = await call('POST', `/api/collections/institutions/items/${c}/revert`, { version: start.properties.version });
+  assert.equal(back.status, 200, back.text);
+  const reverted = await get();
+  assert.equal(reverted.properties.location_precision, 'district_centroid');
+  const file = path.join(dir, 'surveyed.csv');
+  writeFileSync(file, `id,name,lon,lat\n${c},${start.properties.name},${lon + 0.01},${lat + 0.01}\n`);
+  const report = path.join(dir, 'surveyed.json');
+  await ingest(db, file, ['--layout', '2019', '--report', report]);
+  const rep = JSON.parse(readFileSync(report, 'utf8'));
+  assert.ok(rep.issues.some((i) => i.kind === 'edit_conflict' && i.code === c && /location: .*kept the edit/.test(i.reason)),
+    JSON.stringify(rep.issues));
+  const now = await get();
+  assert.deepEqual(now.geometry.coordinates, reverted.geometry.coordinates);
+  assert.equal(now.properties.location_precision, 'district_centroid');
+  assert.deepEqual(codesOf(now), codesOf(reverted));
 });

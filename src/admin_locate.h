@@ -1,0 +1,27 @@
+/* admin_locate.h — which admin units of a layout contain a point.  Shared by
+ * the edits (a published move gets the units it lies in) and the ingest (a
+ * row with coordinates gets the units it lies in). */
+#ifndef VETMAP_ADMIN_LOCATE_H
+#define VETMAP_ADMIN_LOCATE_H
+
+#include <sqlite3.h>
+
+#define ADMIN_LOCATE_CODE_MAX 64
+
+/* Codes of the units containing a point, "" where none:
+ * code[0] commune, code[1] district, code[2] province. */
+typedef struct AdminPlace {
+    char code[3][ADMIN_LOCATE_CODE_MAX];
+} AdminPlace;
+
+/* Fill *out with the units of `layout` that contain (lon, lat): per level,
+ * the unit (lowest code first) whose polygon holds the point, candidates
+ * from the R*Tree idx_admin_unit_geom (a point outside every unit's box
+ * costs one R*Tree probe); then the parents of the unit found below replace
+ * the polygons' answer, so a point near a border where the district file
+ * and the commune file disagree gets its commune's own district and
+ * province.  Returns how many levels have a unit (0..3), or -1 on a
+ * database error. */
+int admin_locate_point(sqlite3 *db, const char *layout, double lon, double lat, AdminPlace *out);
+
+#endif
