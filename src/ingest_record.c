@@ -511,6 +511,21 @@ static int admin_record(RecordContext *ctx, SrcRow *row, Record *rec) {
     return admin_geometry(ctx, rec, row->geom);
 }
 
+/* A cell holding a line break and a field separator is what an unclosed
+ * quote in a CSV looks like: the reader took the rows after it as part of
+ * this cell, so they are gone from the count.  GDAL cannot tell us, so say it
+ * (a legitimate multi-line address has no separators in it). */
+static void warn_swallowed_rows(RecordContext *ctx, const Record *rec) {
+    for (int c = 0; c < rec->norig; c++) {
+        const char *v = rec->orig[c];
+        if (!v || !strpbrk(v, "\r\n") || !strpbrk(v, ",;\t")) continue;
+        warn(ctx, rec, "multiline_value",
+             "column \"%s\" holds line breaks and separators: an unclosed quote may have swallowed the rows "
+             "after this one; check the file's quoting",
+             c < ctx->source->ncols ? ctx->source->names[c] : "?");
+    }
+}
+
 int record_from_row(RecordContext *ctx, SrcRow *row, Record *rec) {
     memset(rec, 0, sizeof *rec);
     rec->source = ctx->source->path;
@@ -520,5 +535,7 @@ int record_from_row(RecordContext *ctx, SrcRow *row, Record *rec) {
     rec->norig = row->ncols;
     rec->keep = ctx->keep;
     row->values = NULL;
-    return ctx->opt->collection == INGEST_ADMIN ? admin_record(ctx, row, rec) : institution_record(ctx, row, rec);
+    int rc = ctx->opt->collection == INGEST_ADMIN ? admin_record(ctx, row, rec) : institution_record(ctx, row, rec);
+    warn_swallowed_rows(ctx, rec);
+    return rc;
 }

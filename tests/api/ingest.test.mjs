@@ -97,6 +97,22 @@ describe('command line', () => {
     assert.equal(dataVersion(db), before);
   });
 
+  test('an unclosed quote that swallows later rows is reported, never silent', () => {
+    // GDAL's CSV reader takes rows 2-3 into row 1's name: one row read.
+    const db = newDb();
+    const { r, report } = run(db, ['unclosed_quote.csv']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(report.counts.read, 1);
+    assert.match(r.stdout, /row 1 code 1: column "name" holds line breaks and separators.*\[multiline_value\]/);
+    // A properly quoted multi-line address is not flagged.
+    writeFileSync(path.join(dir, 'multiline.csv'), 'id,name,address\n7,Trường B,"Số 1\nphố Hai"\n');
+    const rep = path.join(dir, 'multiline.json');
+    const ok = ingest(['--db', db, '--report', rep, path.join(dir, 'multiline.csv')]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.doesNotMatch(ok.stdout, /multiline_value/);
+    assert.equal(inst(db, '7').address, 'Số 1\nphố Hai');
+  });
+
   test('bad usage exits 2', () => {
     assert.equal(ingest([path.join(FIX, 'i1_bom.csv')]).status, 2); // no --db
     assert.equal(ingest(['--db', newDb()]).status, 2); // no source
