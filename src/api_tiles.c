@@ -5,7 +5,9 @@
  * assembles the documents.  Every query is prepared once per connection
  * (store_prepare_cached) and selects candidates through the R*Tree
  * directly; whether a point is in the tile is then decided in C by
- * tile_contains, the one rule the tile and cluster modules share. */
+ * tile_contains, the one rule the tile and cluster modules share.  Below
+ * cluster_max_zoom the candidates come from the in-memory snapshot of
+ * tile_points.h instead (the same choice, without reading a row per point). */
 #include "api_tiles.h"
 
 #include "api_features.h"

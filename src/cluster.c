@@ -21,17 +21,28 @@ typedef struct Item {
 
 /* The sort key: row-major cell (cy, cx) packed in one integer (levels are
  * at most TILE_MAX_ZOOM + 8 = 28, so 2 * 28 bits fit), then the input
- * index, so equal cells keep their order.  Sorting these 16-byte keys
- * rather than the items halves the sort. */
+ * index. */
 typedef struct Key {
     unsigned long long cell;
     size_t idx;
 } Key;
 
-static int key_cmp(const void *a, const void *b) {
-    const Key *p = a, *q = b;
-    if (p->cell != q->cell) return p->cell < q->cell ? -1 : 1;
-    return (p->idx > q->idx) - (p->idx < q->idx);
+/* Sort keys (made in input order) by cell, keeping input order among equal
+ * cells: a least-significant-digit radix sort, one pass per byte of the
+ * 2 * level bits the cells use (a comparison sort of 100,000 keys was half
+ * the time of clustering them).  tmp has room for n keys. */
+static void sort_keys(Key *keys, Key *tmp, size_t n, int level) {
+    Key *src = keys, *dst = tmp;
+    for (int shift = 0; shift < 2 * level; shift += 8) {
+        size_t start[257] = {0};
+        for (size_t i = 0; i < n; i++) start[((src[i].cell >> shift) & 0xFF) + 1]++;
+        for (int d = 0; d < 256; d++) start[d + 1] += start[d];
+        for (size_t i = 0; i < n; i++) dst[start[(src[i].cell >> shift) & 0xFF]++] = src[i];
+        Key *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != keys) memcpy(keys, src, n * sizeof *keys);
 }
 
 /* log2(256 / cell_px) for a power-of-two divisor of 256, else -1. */
@@ -71,7 +82,7 @@ int cluster_points_xy(const ClusterPoint *pts, const double *fxy, size_t n, int 
     if (n > ((size_t)-1) / sizeof(Item)) return -1;
 
     Item *items = malloc(n * sizeof *items);
-    Key *keys = malloc(n * sizeof *keys);
+    Key *keys = malloc(2 * n * sizeof *keys); /* the second half: sort_keys' scratch */
     res->order = malloc(n * sizeof *res->order);
     res->clusters = malloc(n * sizeof *res->clusters); /* at most one per point */
     if (!items || !keys || !res->order || !res->clusters) goto fail;
@@ -90,7 +101,7 @@ int cluster_points_xy(const ClusterPoint *pts, const double *fxy, size_t n, int 
         it->idx = i;
         keys[i] = (Key){(unsigned long long)it->cy << level | (unsigned long long)it->cx, i};
     }
-    qsort(keys, n, sizeof *keys, key_cmp);
+    sort_keys(keys, keys + n, n, level);
 
     size_t nc = 0;
     for (size_t i = 0; i < n;) {
