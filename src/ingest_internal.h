@@ -11,6 +11,7 @@
 #ifndef VETMAP_INGEST_INTERNAL_H
 #define VETMAP_INGEST_INTERNAL_H
 
+#include "admin_locate.h"
 #include "ingest.h"
 
 #include <gdal.h>
@@ -234,6 +235,8 @@ typedef struct AdminIndex {
     sqlite3_stmt *contains;     /* ST_Intersects(unit, point) */
     double xmin, xmax, ymin, ymax; /* box of every unit of the layout */
     int has_box;
+    AdminLocator *locator;         /* admin_index_locate's, made at its first use */
+    int locator_failed;
 } AdminIndex;
 
 /* Load the units of `layout` (NULL = the default layout) from db.
@@ -253,6 +256,9 @@ int admin_contains(AdminIndex *ix, sqlite3 *db, const char *code, double lon, do
 /* 1 when (lon, lat) is inside the box of the layout's units (a point
  * outside it is in no unit: no query needed). */
 int admin_in_box(const AdminIndex *ix, double lon, double lat);
+/* admin_locate_point in the index's layout, through one AdminLocator for
+ * the whole ingest (admin_locate.h); same answers. */
+int admin_index_locate(AdminIndex *ix, sqlite3 *db, double lon, double lat, AdminPlace *out);
 
 /* --------------------------------------------------------- ingest_record.c */
 

@@ -2,6 +2,7 @@
  * the commune/district names and codes of institution rows (text_admin_key:
  * "Phường Xương Giang" finds "Xã Xương Giang") and for checking that a
  * point lies in the unit its row names (CASES C3). */
+#include "admin_locate.h"
 #include "ingest_internal.h"
 #include "store.h"
 #include "text.h"
@@ -103,7 +104,15 @@ int admin_in_box(const AdminIndex *ix, double lon, double lat) {
     return ix->has_box && lon >= ix->xmin && lon <= ix->xmax && lat >= ix->ymin && lat <= ix->ymax;
 }
 
+int admin_index_locate(AdminIndex *ix, sqlite3 *db, double lon, double lat, AdminPlace *out) {
+    if (!ix->locator && !ix->locator_failed && !(ix->locator = admin_locator_new(db, ix->layout)))
+        ix->locator_failed = 1;
+    return ix->locator ? admin_locator_find(ix->locator, lon, lat, out)
+                       : admin_locate_point(db, ix->layout, lon, lat, out);
+}
+
 void admin_index_free(AdminIndex *ix) {
+    admin_locator_free(ix->locator);
     for (size_t i = 0; i < ix->n; i++) {
         free(ix->units[i].code);
         free(ix->units[i].level_name);

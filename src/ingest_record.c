@@ -259,7 +259,7 @@ static void set_code(Record *rec, Field f, const char *code) {
 static void place_from_point(RecordContext *ctx, Record *rec, const char *district) {
     AdminPlace pl;
     if (!admin_in_box(ctx->admin, rec->lon, rec->lat) ||
-        admin_locate_point(ctx->db, ctx->admin->layout, rec->lon, rec->lat, &pl) <= 0) return;
+        admin_index_locate(ctx->admin, ctx->db, rec->lon, rec->lat, &pl) <= 0) return;
     if (district) {
         if (pl.code[0][0] && !strcmp(pl.code[1], district)) set_code(rec, FLD_COMMUNE_CODE, pl.code[0]);
         return;
