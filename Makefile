@@ -5,7 +5,7 @@
 BUILD   ?= build
 DB      ?= data/vetmap.sqlite
 PORT    ?= 8080
-PKGS     = gdal proj spatialite sqlite3 libmicrohttpd libcjson libsodium zlib libutf8proc
+PKGS     = gdal proj geos spatialite sqlite3 libmicrohttpd libcjson libsodium zlib libutf8proc
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 # Flags the code needs whatever CFLAGS the caller gives (the sanitizer build

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgs=(build-essential pkg-config
-      libgdal-dev gdal-bin libproj-dev proj-bin proj-data
+      libgdal-dev gdal-bin libproj-dev proj-bin proj-data libgeos-dev
       libsqlite3-dev sqlite3 libspatialite-dev libsqlite3-mod-spatialite spatialite-bin
       libmicrohttpd-dev libcjson-dev libsodium-dev libutf8proc-dev zlib1g-dev
       nodejs npm chromium curl ca-certificates)
