@@ -5,30 +5,13 @@
  * walk writes GeoJSON directly into the caller's Buf without building an
  * intermediate geometry. */
 #include "geojson.h"
+#include "text.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 /* ----------------------------------------------------------- strings */
-
-/* Length of the valid UTF-8 sequence at p (end exclusive), or 0. */
-static size_t utf8_seq_len(const unsigned char *p, const unsigned char *end) {
-    unsigned c = p[0];
-    size_t len;
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4;
-    else return 0;
-    if ((size_t)(end - p) < len) return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((p[i] & 0xC0) != 0x80) return 0;
-    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0) ||
-        (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
-        return 0;
-    return len;
-}
 
 /* Bytes that go into a JSON string as they are: printable ASCII but the
  * quote and the backslash.  Everything else takes the slow path below. */
@@ -67,7 +50,7 @@ void json_strn(Buf *b, const char *s, size_t n) {
         if (p >= end) break;
         unsigned c = *p;
         if (c >= 0x80) {
-            size_t k = utf8_seq_len(p, end);
+            size_t k = text_utf8_seq_len(p, end);
             if (k) { /* raw UTF-8 (G5) */
                 memcpy(o, p, k);
                 o += k;

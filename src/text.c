@@ -22,26 +22,31 @@
 
 /* Well-formed UTF-8 per RFC 3629 / Unicode Table 3-7: the second-byte ranges
  * after E0, ED, F0 and F4 exclude overlongs, surrogates and > U+10FFFF. */
+size_t text_utf8_seq_len(const unsigned char *p, const unsigned char *end) {
+    unsigned c = p[0];
+    size_t len;
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) len = 3;
+    else if (c >= 0xF0 && c <= 0xF4) len = 4;
+    else return 0;
+    if ((size_t)(end - p) < len) return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((p[i] & 0xC0) != 0x80) return 0;
+    /* No overlongs (E0 80..9F, F0 80..8F), no surrogates (ED A0..BF), nothing
+     * above U+10FFFF (F4 90..): RFC 3629 §4. */
+    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0) ||
+        (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
+        return 0;
+    return len;
+}
+
 int text_utf8_valid(const char *s, size_t n) {
     if (!s) return n == 0;
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     while (p < end) {
-        unsigned c = *p;
-        if (c < 0x80) {
-            p++;
-            continue;
-        }
-        size_t len;
-        if (c >= 0xC2 && c <= 0xDF) len = 2;
-        else if (c >= 0xE0 && c <= 0xEF) len = 3;
-        else if (c >= 0xF0 && c <= 0xF4) len = 4;
-        else return 0;
-        if ((size_t)(end - p) < len) return 0;
-        for (size_t i = 1; i < len; i++)
-            if ((p[i] & 0xC0) != 0x80) return 0;
-        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0) ||
-            (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
-            return 0;
+        size_t len = text_utf8_seq_len(p, end);
+        if (!len) return 0;
         p += len;
     }
     return 1;

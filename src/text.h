@@ -11,6 +11,11 @@
 
 #include <stddef.h>
 
+/* Length (1-4) of the valid UTF-8 sequence starting at p, reading no
+ * further than end (exclusive, end > p), or 0 when it is not valid UTF-8
+ * (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF). */
+size_t text_utf8_seq_len(const unsigned char *p, const unsigned char *end);
+
 /* 1 when s[0..n) is valid UTF-8 (no overlongs, no surrogates), else 0. */
 int text_utf8_valid(const char *s, size_t n);
 
