@@ -31,27 +31,14 @@
  * doubles), and tile_contains() decides. */
 #define RTREE_MARGIN_DEG 1e-7
 
-/* Institutions of the tile box, with the optional filters (NULL = any; a
- * comma list = any of its values).  ?1..?4 = west, south, east, north.
- * The clustered and the plain query share it and differ in columns only. */
-#define INSTITUTIONS_IN_BOX                                                            \
-    " FROM institution i"                                                              \
-    " WHERE i.id IN (SELECT pkid FROM idx_institution_geom"                            \
-    "                WHERE xmax >= ?1 AND ymax >= ?2 AND xmin <= ?3 AND ymin <= ?4)"   \
-    "   AND i.lon IS NOT NULL AND i.lat IS NOT NULL"                                   \
-    "   AND (?5 IS NULL OR instr(',' || ?5 || ',', ',' || i.kind || ',') > 0)"         \
-    "   AND (?6 IS NULL OR instr(',' || ?6 || ',', ',' || i.ownership || ',') > 0)"    \
-    "   AND (?7 IS NULL OR instr(',' || ?7 || ',', ',' || i.district_code || ',') > 0)" \
-    " ORDER BY i.id"
-
 /* The columns put_institution_props reads, in its order, then lon, lat. */
 #define INSTITUTION_COLUMNS "i.code, i.name, i.kind, i.ownership, i.location_precision, i.lon, i.lat"
 #define INSTITUTION_NPROPS 5
 
 /* From cluster_max_zoom on: every point with its properties. */
-static const char SQL_INSTITUTIONS[] = "SELECT " INSTITUTION_COLUMNS INSTITUTIONS_IN_BOX;
+static const char SQL_INSTITUTIONS[] = "SELECT " INSTITUTION_COLUMNS API_TILES_INSTITUTIONS_IN_BOX;
 /* Below it the points come from memory (tile_points.h: the same choice as
- * INSTITUTIONS_IN_BOX) and this fetches the few that stay alone. */
+ * API_TILES_INSTITUTIONS_IN_BOX) and this fetches the few that stay alone. */
 static const char SQL_INSTITUTION_BY_ID[] = "SELECT " INSTITUTION_COLUMNS " FROM institution i WHERE i.id = ?1";
 
 /* Admin units of one level of a layout whose R*Tree box meets the buffered
@@ -165,7 +152,7 @@ static void put_cluster(Buf *b, const TilePoints *tp, const ClusterPoint *pts, c
 }
 
 /* The points of tile z/x/y that pass the request's filters, from the
- * snapshot, in id order (the order INSTITUTIONS_IN_BOX gives, which the
+ * snapshot, in id order (the order API_TILES_INSTITUTIONS_IN_BOX gives, which the
  * clusters' means and member lists follow); id = index into tp.  0, or -1
  * when out of memory. */
 static int select_points(Request *req, const TilePoints *tp, int z, long long x, long long y, TileBox t,

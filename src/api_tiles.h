@@ -31,6 +31,21 @@
 /* Member codes listed in a cluster feature. */
 #define API_TILES_CLUSTER_CODES 50
 
+/* Table alias i; the caller puts "SELECT <columns>" before it. */
+/* Institutions of the tile box, with the optional filters (NULL = any; a
+ * comma list = any of its values).  ?1..?4 = west, south, east, north.
+ * The clustered and the plain query share it and differ in columns only;
+ * the unit test of tile_points.c checks its snapshot against this text. */
+#define API_TILES_INSTITUTIONS_IN_BOX                                                            \
+    " FROM institution i"                                                              \
+    " WHERE i.id IN (SELECT pkid FROM idx_institution_geom"                            \
+    "                WHERE xmax >= ?1 AND ymax >= ?2 AND xmin <= ?3 AND ymin <= ?4)"   \
+    "   AND i.lon IS NOT NULL AND i.lat IS NOT NULL"                                   \
+    "   AND (?5 IS NULL OR instr(',' || ?5 || ',', ',' || i.kind || ',') > 0)"         \
+    "   AND (?6 IS NULL OR instr(',' || ?6 || ',', ',' || i.ownership || ',') > 0)"    \
+    "   AND (?7 IS NULL OR instr(',' || ?7 || ',', ',' || i.district_code || ',') > 0)" \
+    " ORDER BY i.id"
+
 extern const Route api_tiles_routes[];
 
 #endif

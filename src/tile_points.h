@@ -7,7 +7,7 @@
  * per data_version inside a request's read transaction and then shared by
  * the requests of that version; reference counted, so a request keeps its
  * snapshot while a newer one replaces it.  tile_points_match is the tile
- * query's rule (api_tiles.c, INSTITUTIONS_IN_BOX) in C: the R*Tree box
+ * query's rule (API_TILES_INSTITUTIONS_IN_BOX in api_tiles.h) in C: the R*Tree box
  * meets the query box, and each filter is NULL or names the value. */
 #ifndef VETMAP_TILE_POINTS_H
 #define VETMAP_TILE_POINTS_H

@@ -1,23 +1,16 @@
 /* test_tile_points.c — tile_points.h: the snapshot chooses exactly the
- * points the tile query's SQL (api_tiles.c, INSTITUTIONS_IN_BOX) chooses,
+ * points the tile query's SQL (API_TILES_INSTITUTIONS_IN_BOX) chooses,
  * for random boxes and filter lists (comma lists, NULL values, values with
  * commas), and snapshots are shared per data_version. */
+#include "api_tiles.h"
 #include "tile_points.h"
 #include "unit.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* The tile query's condition, as in api_tiles.c. */
-#define SQL_IN_BOX                                                                     \
-    "SELECT i.id FROM institution i"                                                   \
-    " WHERE i.id IN (SELECT pkid FROM idx_institution_geom"                            \
-    "                WHERE xmax >= ?1 AND ymax >= ?2 AND xmin <= ?3 AND ymin <= ?4)"   \
-    "   AND i.lon IS NOT NULL AND i.lat IS NOT NULL"                                   \
-    "   AND (?5 IS NULL OR instr(',' || ?5 || ',', ',' || i.kind || ',') > 0)"         \
-    "   AND (?6 IS NULL OR instr(',' || ?6 || ',', ',' || i.ownership || ',') > 0)"    \
-    "   AND (?7 IS NULL OR instr(',' || ?7 || ',', ',' || i.district_code || ',') > 0)" \
-    " ORDER BY i.id"
+/* The tile query's own condition (api_tiles.h). */
+#define SQL_IN_BOX "SELECT i.id" API_TILES_INSTITUTIONS_IN_BOX
 
 static unsigned long long rng_state = 11;
 static unsigned rng(unsigned n) {
