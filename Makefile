@@ -19,7 +19,7 @@ LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 
-.PHONY: all deps run data serve test test-unit test-unit-san test-api test-browser bench web clean
+.PHONY: all deps run data serve test test-unit test-unit-san test-api test-browser test-clocks bench web clean
 all: $(BUILD)/vetmap web
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h)
@@ -70,6 +70,16 @@ test-api: $(BUILD)/vetmap
 
 test-browser: all
 	VETMAP_BIN=$(BUILD)/vetmap node --test --test-concurrency=1 tests/browser/
+
+# The whole suite again with the machine's clock at instants that once broke date handling (a
+# one-digit day, New Year's Eve 23:59 in Vietnam = 16:59 UTC, 29 February, a one-digit day of
+# January), each in another time zone; `make test` covers them in tests/browser/clock.test.mjs.
+CLOCKS = 2026-12-03T08:00:00Z=UTC 2026-12-31T16:59:00Z=Asia/Ho_Chi_Minh \
+         2028-02-29T12:00:00Z=America/New_York 2027-01-10T00:00:00Z=Pacific/Kiritimati
+test-clocks: all
+	@for c in $(CLOCKS); do t=$${c%%=*}; z=$${c#*=}; echo "== clock $$t, TZ=$$z"; \
+	  TZ=UTC faketime -m "$$(echo $$t | tr T ' ' | tr -d Z)" env TZ=$$z \
+	    $(MAKE) --no-print-directory test-unit test-api test-browser || exit 1; done
 
 bench: all
 	@tests/bench/run.sh $(BUILD)/vetmap

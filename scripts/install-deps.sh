@@ -10,7 +10,7 @@ pkgs=(build-essential pkg-config
       libgdal-dev gdal-bin libproj-dev proj-bin proj-data libgeos-dev
       libsqlite3-dev sqlite3 libspatialite-dev libsqlite3-mod-spatialite spatialite-bin
       libmicrohttpd-dev libcjson-dev libsodium-dev libutf8proc-dev zlib1g-dev
-      nodejs npm chromium curl ca-certificates)
+      faketime nodejs npm chromium curl ca-certificates)
 [ "${1:-}" = bench ] && pkgs+=(wrk hyperfine python3)
 
 missing=()

@@ -307,12 +307,7 @@
   function fmtNumber(n, digits) {
     return new Intl.NumberFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(n);
   }
-  function fmtDate(s) {
-    if (!s) return null;
-    const d = new Date(s);
-    if (isNaN(d.getTime())) return String(s);
-    return new Intl.DateTimeFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(d);
-  }
+  const fmtDate = window.vetmapFormat.dateTime;
   const fmtKm = (km) => `${fmtNumber(km, km < 10 ? 1 : 0)} km`;
   const kindLabel = (k, short) => (short ? t('kindsShort') : t('kinds'))[k] || k || t('noInfo');
   const ownershipLabel = (o) => t('ownerships')[o] || o || t('noInfo');

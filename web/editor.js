@@ -178,12 +178,8 @@
   }
   const msgList = (list) => (list || []).map(msgText).join('; ');
   const errorText = (r) => (r.data && (r.data.message ? msgText(r.data.message) : r.data.description)) || `HTTP ${r.status}`;
-  /** A server time (ISO 8601, UTC) in the reader's time zone and language. */
-  function fmtTime(iso) {
-    const d = iso ? new Date(iso) : null;
-    if (!d || Number.isNaN(d.getTime())) return iso || '';
-    return d.toLocaleString(lang() === 'en' ? 'en-GB' : 'vi-VN');
-  }
+  /** A server time (ISO 8601, UTC) as the page shows times (format.js). */
+  const fmtTime = window.vetmapFormat.dateTime;
   const isAdmin = () => state.account && state.account.role === 'admin';
 
   function show(msg, kind = 'info') {

@@ -10,6 +10,8 @@
 //   openContext(browser, base, opts)  -> {context, page, rec}: a page with no internet that records its errors
 //   getJson(base, p)                  -> the JSON of GET base+p, asserting a 200
 //   OUT                               -> where the screenshots go (test-output/browser/)
+//   vietnamTime(iso), vietnamDate(iso) -> how the page must show an instant to a reader in Vietnam
+//                                        (UTC+7, no DST): "HH:MM dd/mm/yyyy", "dd/mm/yyyy" (web/format.js)
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -166,6 +168,19 @@ export async function openContext(browser, base, options = {}) {
   });
   const page = await context.newPage();
   return { context, page, rec };
+}
+
+// Worked out here from the UTC fields, independently of the page's Intl-based code, so that a test
+// comparing the two can fail.
+const two = (n) => String(n).padStart(2, '0');
+const inVietnam = (iso) => new Date(new Date(iso).getTime() + 7 * 3600e3);
+export function vietnamDate(iso) {
+  const d = inVietnam(iso);
+  return `${two(d.getUTCDate())}/${two(d.getUTCMonth() + 1)}/${d.getUTCFullYear()}`;
+}
+export function vietnamTime(iso) {
+  const d = inVietnam(iso);
+  return `${two(d.getUTCHours())}:${two(d.getUTCMinutes())} ${vietnamDate(iso)}`;
 }
 
 /** GET base + p from the test process (not the page); asserts a 200 and returns the parsed JSON. */

@@ -2,7 +2,8 @@
 //
 //   buildDb(dir)            -> path of a fresh database built from geodata/ by scripts/build-data.sh
 //                              (or a copy of $VETMAP_TEST_DB when set, to iterate faster)
-//   startServer({db, ...})  -> {base, port, proc, stop, log}; waits for the "vetmap: serving" line
+//   startServer({db, ...})  -> {base, port, proc, stop, log}; waits for the "vetmap: serving" line;
+//                              {clock: ISO} runs the server's wall clock from that instant (libfaketime)
 //   request(url, opts)      -> node:http request without fetch's automatic decompression
 //   rawRequest(port, bytes) -> what the server answers to exactly these bytes (for paths fetch
 //                              would normalise, half-sent requests, huge Content-Length)
@@ -62,8 +63,9 @@ export async function buildDb(dir) {
  * @returns {Promise<{base: string, port: number, proc: import('node:child_process').ChildProcess,
  *                    stop: () => Promise<number|null>, log: () => string}>}
  */
-export async function startServer({ db, env = {}, args = [], web = WEB, debug = true, timeoutMs = 20000 } = {}) {
+export async function startServer({ db, env = {}, args = [], web = WEB, debug = true, timeoutMs = 20000, clock = null } = {}) {
   if (!existsSync(BIN)) throw new Error(`${BIN} not found: build it first (make) or set VETMAP_BIN`);
+  if (clock) env = { ...fakeClockEnv(clock), ...env };
   const argv = ['serve', '--db', db, '--port', '0', ...(web ? ['--web', web] : []),
     ...(debug ? ['--debug-routes'] : []), ...args];
   // cwd: the database's directory, so no stray ./vetmap.conf.json is picked up.
@@ -97,6 +99,27 @@ export async function startServer({ db, env = {}, args = [], web = WEB, debug = 
     return proc.exitCode;
   };
   return { base, port: Number(new URL(base).port), proc, stop, log };
+}
+
+/** Debian's libfaketime (its thread-safe build: the server is multi-threaded), preloaded by the test clock. */
+export const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
+
+/**
+ * The environment that starts a process's wall clock at `instant` (an ISO 8601 string or a Date)
+ * and lets it run from there: libfaketime given the instant in seconds since the epoch, so it means
+ * the same instant whatever the time zone, and also when the tests themselves run under faketime
+ * (a libfaketime already preloaded is replaced, not stacked). The monotonic clock stays real, so
+ * timeouts keep working.
+ */
+export function fakeClockEnv(instant) {
+  if (!existsSync(LIBFAKETIME)) throw new Error(`${LIBFAKETIME} not found: install Debian's faketime (make deps)`);
+  const epoch = Math.floor(new Date(instant).getTime() / 1000);
+  if (!Number.isFinite(epoch)) throw new Error(`not an instant: ${instant}`);
+  const others = (process.env.LD_PRELOAD || '').split(/[:\s]+/).filter((l) => l && !/libfaketime/.test(l));
+  return {
+    LD_PRELOAD: [...others, LIBFAKETIME].join(':'), FAKETIME: `@${epoch}`, FAKETIME_FMT: '%s',
+    FAKETIME_DONT_FAKE_MONOTONIC: '1', FAKETIME_NO_CACHE: '1',
+  };
 }
 
 /**
