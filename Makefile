@@ -14,19 +14,20 @@ ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-paramete
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
-# Modules linked into the binary; main.c is the only one the unit tests leave out.
-LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
+# Modules linked into the binary (src/<layer>/*.c); cli/main.c is the only one the unit
+# tests leave out.
+LIB_SRC  = $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
 LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
-UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_SRC = $(wildcard tests/unit/*/test_*.c)
 
-.PHONY: all deps run data serve test test-unit test-unit-san test-api test-browser test-clocks bench web clean
+.PHONY: all deps run data serve test test-layers test-unit test-unit-san test-api test-browser test-clocks bench web clean
 all: $(BUILD)/vetmap web
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h)
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/vetmap: $(LIB_OBJ) $(BUILD)/obj/main.o
+$(BUILD)/vetmap: $(LIB_OBJ) $(BUILD)/obj/cli/main.o
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 # The page loads OpenLayers from the npm package `ol` (its UMD build).
@@ -51,7 +52,11 @@ data: $(BUILD)/vetmap
 run: deps all data
 	$(BUILD)/vetmap serve --db $(DB) --port $(PORT) --web web
 
-test: deps all test-unit test-unit-san test-api test-browser
+test: deps all test-layers test-unit test-unit-san test-api test-browser
+
+# The include rule of the layers (README, "The layers").
+test-layers:
+	@scripts/check-layers.sh
 
 # Unit tests: pure logic, linked against the modules (not main.c).
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJ)

@@ -544,7 +544,7 @@ describe('vetmap serve command line', () => {
   it('README documents every config key (Configuration), the error statuses and the usage', () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const config = readme.slice(readme.indexOf('### Configuration'), readme.indexOf('## Data'));
-    const keys = [...readFileSync(path.join(ROOT, 'src', 'config.c'), 'utf8').matchAll(/(?:STR|INT|SIZE)_KEY\((\w+)/g)]
+    const keys = [...readFileSync(path.join(ROOT, 'src', 'base', 'config.c'), 'utf8').matchAll(/(?:STR|INT|SIZE)_KEY\((\w+)/g)]
       .map((m) => m[1]).filter((k) => k !== 'f' && k !== 'db_path'); // f: the macros' own parameter
     assert.ok(keys.length >= 25, keys.join());
     for (const k of [...keys, 'region_boxes']) assert.ok(config.includes(`\`${k}\``), `README Configuration: ${k}`);
