@@ -88,7 +88,7 @@ int edit_place_locate(sqlite3 *db, cJSON *snap, int *units);
 void edit_add_no_unit(Buf *list, const cJSON *snap);
 int edit_check_place(sqlite3 *db, const InstMeta *meta, cJSON *proposed, Buf *reasons, Buf *warnings);
 unsigned edit_waiting_fields(const EditRules *rules, const cJSON *before, const cJSON *after, unsigned changed,
-                               int place_flagged, Buf *reasons);
+                             int place_flagged, Buf *reasons);
 
 /* edits_workflow.c */
 void edit_now_iso(char out[32]);

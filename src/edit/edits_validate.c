@@ -249,7 +249,7 @@ static double move_distance_m(const cJSON *a, const cJSON *b) {
 /* Which changed fields of a school's edit wait for approval, with reasons
  * (place_flagged: check_place flagged the new location). */
 unsigned edit_waiting_fields(const EditRules *rules, const cJSON *before, const cJSON *after, unsigned changed,
-                               int place_flagged, Buf *reasons) {
+                             int place_flagged, Buf *reasons) {
     unsigned publish = edit_fields_from_list(rules->publish_fields), wait = 0;
     if (changed & BIT(F_NAME)) {
         wait |= BIT(F_NAME);
