@@ -1,6 +1,7 @@
 /* api_auth.c — sessions, change requests, item edits, history, accounts over
  * HTTP (api_auth.h). */
 #include "api/api_auth.h"
+#include "store/store_writer.h"
 #include "api/api_features.h"
 #include "edit/auth.h"
 #include "edit/edits.h"
@@ -23,40 +24,28 @@
 
 /* ------------------------------------------------------------ the writer */
 
-static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
-static sqlite3 *writer;
-
-/* The process's read-write connection, opened on first use.  With hold = 1
- * it comes back locked (release with writer_release); with hold = 0 the
- * caller passes &writer_lock to a function that locks around its own steps.
+/* The store's writer (store_writer.h), locked.  With hold = 1 it comes back
+ * locked (release with writer_release); with hold = 0 the caller passes
+ * store_writer_mutex() to a function that locks around its own steps.
  * NULL after setting a 503 on res. */
 static sqlite3 *writer_acquire(Request *req, Response *res, int hold) {
-    pthread_mutex_lock(&writer_lock);
-    if (!writer) {
-        char *err = NULL;
-        if (auth_init() == 0) writer = store_open(req->config->db_path, 0, &err);
-        if (!writer) {
-            fprintf(stderr, "vetmap: cannot open the database for writing: %s\n", err ? err : "libsodium failed");
-            free(err);
-        }
-    }
-    sqlite3 *db = writer;
-    if (!db || !hold) pthread_mutex_unlock(&writer_lock);
+    char *err = NULL;
+    sqlite3 *db = NULL;
+    if (auth_init() == 0) db = store_writer_lock(req->config->db_path, &err);
     if (!db) {
+        fprintf(stderr, "vetmap: cannot open the database for writing: %s\n", err ? err : "libsodium failed");
+        free(err);
         http_error(res, 503, "ServiceUnavailable", "the database cannot be written now");
         http_add_header(res, "Retry-After", "5");
+        return NULL;
     }
+    if (!hold) store_writer_unlock();
     return db;
 }
 
-static void writer_release(void) { pthread_mutex_unlock(&writer_lock); }
+static void writer_release(void) { store_writer_unlock(); }
 
-void api_auth_shutdown(void) {
-    pthread_mutex_lock(&writer_lock);
-    store_close(writer);
-    writer = NULL;
-    pthread_mutex_unlock(&writer_lock);
-}
+void api_auth_shutdown(void) { store_writer_close(); }
 
 /* --------------------------------------------------------------- helpers */
 
@@ -340,7 +329,7 @@ static void session_create(Request *req, Response *res) {
     Session s;
     int retry = 0;
     sqlite3 *db = writer_acquire(req, res, 0);
-    LoginResult r = db ? auth_login(db, &writer_lock, &cfg, email, password, ip, (long long)time(NULL), token, &s,
+    LoginResult r = db ? auth_login(db, store_writer_mutex(), &cfg, email, password, ip, (long long)time(NULL), token, &s,
                                     &retry)
                        : LOGIN_ERROR;
     cJSON_Delete(body);

@@ -17,6 +17,7 @@
  * ETag or cached tile of the old data can ever match the restored data. */
 #include "base/cliopt.h"
 #include "cli/commands.h"
+#include "store/migrations.h"
 #include "store/store.h"
 
 #include <limits.h>
@@ -208,7 +209,7 @@ static char *refuse_reason(sqlite3 *src, const char *path) {
     int rc = -1;
     if (bad)
         rc = asprintf(&why, "%s is damaged (integrity check: %s)", path, bad);
-    else if (v < 1 || v > STORE_SCHEMA_VERSION || !has_inst)
+    else if (v < 1 || v > store_schema_version() || !has_inst)
         rc = asprintf(&why, "%s is not a vetmap database this version knows (schema %lld)", path, v);
     free(bad);
     return rc < 0 ? NULL : why;

@@ -1,5 +1,5 @@
 /* schema_auth.c — step 2 of the schema: accounts, sessions, login attempts,
- * change requests, the audit log and approved-edit markers (schema.h).
+ * change requests, the audit log and approved-edit markers (migrations.h).
  *
  * Secrets are never stored as given: passwords as argon2id strings
  * (libsodium crypto_pwhash_str), session and activation tokens as BLAKE2b
@@ -7,7 +7,7 @@
  * Institution snapshots (change_request.before/after, audit_log.before/after)
  * are the editable part of an institution as a GeoJSON-shaped JSON object,
  * {"properties": {...}, "geometry": {...}}, complete, so a revert is exact. */
-#include "store/schema.h"
+#include "store/migrations.h"
 
 #include <stddef.h>
 

@@ -1,4 +1,4 @@
-/* schema_coverage.c — step 3 of the schema: coverage analysis (schema.h).
+/* schema_coverage.c — step 3 of the schema: coverage analysis (migrations.h).
  *
  * coverage_sample keeps each admin unit's equal-area sample points
  * (coverage_grid.h), written by `vetmap coverage --prepare` so that a
@@ -14,7 +14,7 @@
  * admin_unit so that re-ingesting the boundaries (an upsert of every
  * column) neither erases them nor reports changes; coverage reads
  * admin_unit.population first, then this. */
-#include "store/schema.h"
+#include "store/migrations.h"
 
 #include <stddef.h>
 

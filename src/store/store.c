@@ -6,7 +6,7 @@
  * functions vetmap_fold()/vetmap_casefold() from text.c. */
 #include "store/store.h"
 #include "base/buf.h"
-#include "store/schema.h"
+#include "store/migrations.h"
 #include "base/text.h"
 
 #include <pthread.h>
@@ -18,77 +18,6 @@
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 /* ------------------------------------------------------------------ schema */
-
-/* Version 1.  Geometry columns are added with SpatiaLite's own functions so
- * its metadata tables and R*Tree triggers stay consistent. */
-static const char *const schema_v1[] = {
-    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "INSERT OR IGNORE INTO meta(key, value) VALUES ('data_version', '0')",
-    "CREATE TABLE layout("
-    "  name TEXT PRIMARY KEY,"
-    "  is_default INTEGER NOT NULL DEFAULT 0,"
-    "  description TEXT)",
-    "CREATE TABLE admin_unit("
-    "  id INTEGER PRIMARY KEY,"
-    "  layout TEXT NOT NULL REFERENCES layout(name),"
-    "  code TEXT NOT NULL,"
-    "  level INTEGER NOT NULL,"
-    "  level_name TEXT NOT NULL CHECK (level_name IN ('province','district','commune')),"
-    "  name TEXT NOT NULL,"
-    "  type TEXT,"
-    "  parent_code TEXT,"
-    "  population INTEGER,"
-    "  population_year INTEGER,"
-    "  area_km2 REAL,"
-    "  label_lon REAL, label_lat REAL,"
-    "  seat_lon REAL, seat_lat REAL,"
-    "  approximate INTEGER NOT NULL DEFAULT 0,"
-    "  UNIQUE(layout, code))",
-    "CREATE INDEX admin_unit_level ON admin_unit(layout, level_name)",
-    "CREATE INDEX admin_unit_parent ON admin_unit(layout, parent_code)",
-    "SELECT AddGeometryColumn('admin_unit', 'geom', 4326, 'MULTIPOLYGON', 'XY')",
-    "SELECT CreateSpatialIndex('admin_unit', 'geom')",
-    "CREATE TABLE institution("
-    "  id INTEGER PRIMARY KEY,"
-    "  code TEXT NOT NULL UNIQUE,"
-    "  name TEXT NOT NULL,"
-    "  kind TEXT NOT NULL CHECK (kind IN ('college','intermediate_school','vet_centre','other')),"
-    "  ownership TEXT NOT NULL CHECK (ownership IN ('public','private','foreign','unknown')),"
-    "  governing_body TEXT,"
-    "  address TEXT,"
-    "  commune_code TEXT,"
-    "  district_code TEXT,"
-    "  province_code TEXT,"
-    "  admin_layout TEXT,"
-    "  website TEXT,"
-    "  phone TEXT,"
-    "  email TEXT,"
-    "  location_precision TEXT NOT NULL CHECK (location_precision IN"
-    "    ('surveyed','address','commune_centroid','district_centroid','unknown')),"
-    "  source_urls TEXT,"
-    "  source TEXT,"
-    "  extra TEXT,"
-    "  lon REAL, lat REAL,"
-    "  version INTEGER NOT NULL DEFAULT 1,"
-    "  updated_at TEXT NOT NULL)",
-    "CREATE INDEX institution_kind ON institution(kind)",
-    "CREATE INDEX institution_district ON institution(district_code)",
-    "SELECT AddGeometryColumn('institution', 'geom', 4326, 'POINT', 'XY')",
-    "SELECT CreateSpatialIndex('institution', 'geom')",
-    "CREATE TABLE program("
-    "  institution_code TEXT NOT NULL REFERENCES institution(code) ON DELETE CASCADE,"
-    "  occupation_code TEXT,"
-    "  occupation_name TEXT NOT NULL,"
-    "  level TEXT,"
-    "  annual_quota INTEGER)",
-    "CREATE INDEX program_institution ON program(institution_code)",
-    /* Folded text is computed in C (text_fold) at write time; the FTS index
-     * only ever sees folded tokens, so its own diacritic handling (which
-     * keeps đ and misses letters with two marks: CASES S3) is never used. */
-    "CREATE VIRTUAL TABLE search_fts USING fts5("
-    "  code UNINDEXED, name_cf UNINDEXED, name, body, tokenize = 'unicode61')",
-    NULL,
-};
 
 /* ------------------------------------------------------- SQL text functions */
 
@@ -151,18 +80,18 @@ typedef struct CachedStmt {
     struct CachedStmt *next;
 } CachedStmt;
 
-typedef struct CacheEntry {
+typedef struct ConnState {
     sqlite3 *db;
     void *cache;              /* SpatiaLite's connection cache */
     CachedStmt *stmts;        /* store_prepare_cached()'s statements */
-    struct CacheEntry *next;
-} CacheEntry;
+    struct ConnState *next;
+} ConnState;
 
-static CacheEntry *cache_list;
+static ConnState *cache_list;
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void cache_remember(sqlite3 *db, void *cache) {
-    CacheEntry *e = malloc(sizeof *e);
+    ConnState *e = malloc(sizeof *e);
     if (!e) return; /* the cache then leaks at close; harmless */
     e->db = db;
     e->cache = cache;
@@ -176,9 +105,9 @@ static void cache_remember(sqlite3 *db, void *cache) {
 /* Unlink db's entry, finalize its cached statements, return its SpatiaLite
  * cache for the caller to free after sqlite3_close. */
 static void *cache_forget(sqlite3 *db) {
-    CacheEntry *e = NULL;
+    ConnState *e = NULL;
     pthread_mutex_lock(&cache_lock);
-    for (CacheEntry **p = &cache_list; *p; p = &(*p)->next) {
+    for (ConnState **p = &cache_list; *p; p = &(*p)->next) {
         if ((*p)->db == db) {
             e = *p;
             *p = e->next;
@@ -197,9 +126,9 @@ static void *cache_forget(sqlite3 *db) {
     return cache;
 }
 
-static CacheEntry *cache_find(sqlite3 *db) {
+static ConnState *cache_find(sqlite3 *db) {
     pthread_mutex_lock(&cache_lock);
-    CacheEntry *e = cache_list;
+    ConnState *e = cache_list;
     while (e && e->db != db) e = e->next;
     pthread_mutex_unlock(&cache_lock);
     return e;
@@ -208,7 +137,7 @@ static CacheEntry *cache_find(sqlite3 *db) {
 sqlite3_stmt *store_prepare_cached(sqlite3 *db, const char *sql) {
     /* Only the thread using db touches its statement list, so the list
      * itself needs no lock; the registry walk does. */
-    CacheEntry *e = cache_find(db);
+    ConnState *e = cache_find(db);
     if (e)
         for (CachedStmt *c = e->stmts; c; c = c->next)
             if (c->sql == sql || !strcmp(c->sql, sql)) {
@@ -259,22 +188,8 @@ static long long query_int(sqlite3 *db, const char *sql, long long fallback) {
     return v;
 }
 
-/* Schema steps in order: PRAGMA user_version N means steps 1..N are applied.
- * Each later concern keeps its own tables in its own file (schema_*.c). */
-typedef struct Migration {
-    int version;
-    const char *const *statements;
-} Migration;
-
-static const Migration migrations[] = {
-    {1, schema_v1},
-    {2, schema_auth},       /* accounts, sessions, change requests, audit */
-    {3, schema_coverage},   /* coverage analysis */
-};
-#define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
-
 /* Apply migration m in its own transaction, setting user_version with it. */
-static int apply_migration(sqlite3 *db, const Migration *m, char **err) {
+static int apply_migration(sqlite3 *db, const StoreMigration *m, char **err) {
     if (store_exec(db, "BEGIN IMMEDIATE", err) != SQLITE_OK) return -1;
     /* InitSpatialMetadata(0, ...): inside our transaction (1 would open its
      * own and fail), with WGS84 only instead of the whole EPSG table: we
@@ -295,10 +210,10 @@ fail:
     return -1;
 }
 
-/* Bring the schema to STORE_SCHEMA_VERSION, one step at a time. */
+/* Bring the schema to the last step of store_migrations, one step at a time. */
 static int migrate(sqlite3 *db, char **err) {
     long long v = query_int(db, "PRAGMA user_version", 0);
-    if (v > STORE_SCHEMA_VERSION) {
+    if (v > store_schema_version()) {
         char num[32];
         snprintf(num, sizeof num, "%lld", v);
         *err = dup_message("database schema version %s is newer than this vetmap (%s)", num,
@@ -309,8 +224,8 @@ static int migrate(sqlite3 *db, char **err) {
         *err = dup_message("%s%s", "database has an institution table but no vetmap schema version", "");
         return -1;
     }
-    for (int i = 0; i < MIGRATION_COUNT; i++)
-        if (migrations[i].version > v && apply_migration(db, &migrations[i], err) != 0) return -1;
+    for (int i = 0; i < store_migration_count; i++)
+        if (store_migrations[i].version > v && apply_migration(db, &store_migrations[i], err) != 0) return -1;
     return 0;
 }
 
@@ -354,7 +269,7 @@ sqlite3 *store_open(const char *path, int flags, char **err) {
          * pread() per page cost about half their throughput. */
         sqlite3_exec(db, "PRAGMA mmap_size = 268435456", NULL, NULL, NULL);
         long long v = query_int(db, "PRAGMA user_version", -1);
-        if (v < 1 || v > STORE_SCHEMA_VERSION) {
+        if (v < 1 || v > store_schema_version()) {
             char num[32];
             snprintf(num, sizeof num, "%lld", v);
             msg = dup_message("%s is not a vetmap database of this version (schema %s); run `vetmap ingest` "

@@ -5,8 +5,8 @@
  * vetmap_fold()/vetmap_casefold() registered (text.h), so triggers and queries
  * may use them on any connection this module opened.
  *
- * Tables (schema version STORE_SCHEMA_VERSION, kept in PRAGMA user_version;
- * later concerns add their own tables through schema.h):
+ * Tables (schema steps in migrations.h, the version kept in PRAGMA
+ * user_version; later concerns add their own tables there):
  *   meta(key, value)                      data_version, default_layout, ...
  *   layout(name, is_default, description)
  *   admin_unit(id, layout, code, level, level_name, name, type, parent_code,
@@ -31,8 +31,6 @@
 
 #include <sqlite3.h>
 #include <stddef.h>
-
-#define STORE_SCHEMA_VERSION 3
 
 enum {
     STORE_READONLY = 1,   /* open for reading only (server read pool) */
